@@ -1,0 +1,37 @@
+import { resolve } from 'node:path'
+import { defineConfig } from 'electron-vite'
+import vue from '@vitejs/plugin-vue'
+
+// Every main-process entry lands flat in out/main/, so a worker script can be found
+// beside whichever chunk starts it (see runtime/workerScript.ts).
+const mainEntries = {
+  index: resolve('src/main/index.ts'),
+  cli: resolve('src/main/cli/main.ts'),
+  runtime: resolve('src/main/runtime/index.ts'),
+  fatWorker: resolve('src/main/runtime/disk/fat/fatWorker.ts')
+}
+
+export default defineConfig({
+  main: {
+    build: {
+      rollupOptions: {
+        input: mainEntries,
+        output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' }
+      }
+    }
+  },
+  preload: {
+    build: {
+      rollupOptions: {
+        input: { index: resolve('src/preload/index.ts') },
+        // Sandboxed preloads must be CommonJS.
+        output: { format: 'cjs', entryFileNames: '[name].cjs' }
+      }
+    }
+  },
+  renderer: {
+    root: resolve('src/renderer'),
+    build: { rollupOptions: { input: { index: resolve('src/renderer/index.html') } } },
+    plugins: [vue()]
+  }
+})

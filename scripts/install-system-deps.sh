@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages bpvm needs, only those missing. Run as root.
+#   install-system-deps.sh          what the app uses at run time
+#   install-system-deps.sh --test   that, plus what the test suite drives
+set -euo pipefail
+
+run_packages=(qemu-utils dosfstools mtools)
+test_packages=(util-linux mount coreutils)
+
+packages=("${run_packages[@]}")
+if [[ "${1:-}" == "--test" ]]; then packages+=("${test_packages[@]}"); fi
+if ! command -v node >/dev/null 2>&1; then packages+=(nodejs npm); fi
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+
+if ((${#missing[@]} > 0)); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-system-deps: missing ${missing[*]}; run this script as root (sudo)" >&2
+    exit 1
+  fi
+  echo "install-system-deps: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# electron-vite and vitest need Node 20.19 or newer.
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+  echo "install-system-deps: Node $(node --version) is too old; bpvm needs Node 20.19 or newer" >&2
+  exit 1
+fi
+echo "install-system-deps: all present"

@@ -1,0 +1,22 @@
+import { Command } from 'commander'
+import { reportParseError } from './cliOutput'
+import { registerDiskCommands } from './diskCommands'
+import { registerDoctorCommand } from './doctorCommand'
+
+/** The `bpvm` command line: a thin host over the same runtime the desktop app uses. */
+export function buildProgram(): Command {
+  const program = new Command('bpvm')
+    .description('Blueprint VM Manager: build disks for and run blueprint services in micro-VMs')
+    // Parse errors come back as exceptions, so they are reported once, as one line.
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, outputError: () => undefined })
+  registerDiskCommands(program)
+  registerDoctorCommand(program)
+  return program
+}
+
+try {
+  await buildProgram().parseAsync(process.argv)
+} catch (error) {
+  reportParseError(error, process.argv)
+}

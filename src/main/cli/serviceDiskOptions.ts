@@ -1,0 +1,95 @@
+import type { Command } from 'commander'
+import { CHAINS, splitKeyValue } from '../runtime/disk/serviceEnv'
+import type { ServiceDiskRequest } from '../runtime/disk/serviceDisk'
+
+export interface ServiceDiskOptions {
+  binary: string
+  keystore?: string
+  out: string
+  httpRpcUrl: string
+  wsRpcUrl: string
+  blueprintId: string
+  serviceId: string
+  protocol: string
+  chain?: string
+  bootnode?: string[]
+  tangleContract?: string
+  stakingContract?: string
+  statusRegistryContract?: string
+  registration?: boolean
+  env?: string[]
+  testMode?: boolean
+  pretty?: boolean
+  verbose: number
+  dryRun?: boolean
+  arg?: string[]
+  json?: boolean
+}
+
+// No declared default, so help does not print `(default: [])`.
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+const count = (_value: unknown, previous: number): number => previous + 1
+
+/**
+ * The `disk service` options, grouped as the service sees them: its environment and its
+ * arguments. URLs are required because they must be reachable from inside the VM.
+ */
+export function addServiceDiskOptions(command: Command): Command {
+  return command
+    .requiredOption('--binary <file>', "the blueprint's executable (becomes /srv/service in the VM)")
+    .option('--keystore <dir>', 'keystore directory, copied as it is to /srv/keystore (empty when omitted)')
+    .requiredOption('--out <image>', 'disk image to write')
+    .option('--json', 'print the result as JSON')
+    .optionsGroup('Service environment:')
+    .requiredOption('--http-rpc-url <url>', 'HTTP_RPC_URL, as reachable from inside the VM')
+    .requiredOption('--ws-rpc-url <url>', 'WS_RPC_URL, as reachable from inside the VM')
+    .requiredOption('--blueprint-id <n>', 'BLUEPRINT_ID')
+    .requiredOption('--service-id <n>', 'SERVICE_ID')
+    .option('--protocol <name>', 'PROTOCOL', 'tangle')
+    .addOption(
+      command
+        .createOption('--chain <name>', 'CHAIN (default: local_testnet for a localhost/127.0.0.1 RPC URL, else testnet)')
+        .choices(CHAINS)
+    )
+    .option('--bootnode <multiaddr>', 'a BOOTNODES entry (repeatable)', collect)
+    .option('--tangle-contract <address>', 'TANGLE_CONTRACT')
+    .option('--staking-contract <address>', 'STAKING_CONTRACT')
+    .option('--status-registry-contract <address>', 'STATUS_REGISTRY_CONTRACT')
+    .option('--registration', 'registration mode: capture the registration inputs to the data disk and exit')
+    .option('--env <NAME=VALUE>', 'a further variable (repeatable; the value may hold any character)', collect)
+    .optionsGroup('Service arguments (after "run"):')
+    .option('--test-mode', 'pass --test-mode')
+    .option('--pretty', 'pass --pretty')
+    .option('-v, --verbose', 'pass -v; repeat for -vv, -vvv…', count, 0)
+    .option('--dry-run', "pass --dry-run (the service's own dry run; the disk is still written)")
+    .option('--arg <KEY=VALUE>', 'pass KEY and VALUE as two further arguments (repeatable)', collect)
+}
+
+export function serviceDiskRequest(options: ServiceDiskOptions): ServiceDiskRequest {
+  return {
+    binary: options.binary,
+    ...(options.keystore === undefined ? {} : { keystore: options.keystore }),
+    out: options.out,
+    env: {
+      httpRpcUrl: options.httpRpcUrl,
+      wsRpcUrl: options.wsRpcUrl,
+      blueprintId: options.blueprintId,
+      serviceId: options.serviceId,
+      protocol: options.protocol,
+      chain: options.chain,
+      bootnodes: options.bootnode ?? [],
+      tangleContract: options.tangleContract,
+      stakingContract: options.stakingContract,
+      statusRegistryContract: options.statusRegistryContract,
+      registration: options.registration === true,
+      extraEnv: (options.env ?? []).map((text) => splitKeyValue(text, '--env'))
+    },
+    args: {
+      testMode: options.testMode === true,
+      pretty: options.pretty === true,
+      verbosity: options.verbose,
+      dryRun: options.dryRun === true,
+      extraArgs: (options.arg ?? []).map((text) => splitKeyValue(text, '--arg'))
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import { stringify } from 'yaml'
+import {
+  DATA_DISK_LABEL,
+  GUEST_DATA_DEVICE,
+  GUEST_DATA_MOUNT,
+  GUEST_LAUNCH_SCRIPT,
+  GUEST_SERVICE_MOUNT,
+  SERVICE_DISK_LABEL
+} from './guestLayout'
+
+/** Checked network and identity settings for one guest. */
+export interface CidataConfig {
+  instanceId: string
+  /** Lower-case `aa:bb:cc:dd:ee:ff`. */
+  mac: string
+  address: string
+  prefix: number
+  gateway: string
+  dns: string[]
+}
+
+// cloud-init reads YAML 1.1, where an unquoted MAC is a base-60 number and `on` is true:
+// writing as 1.1 makes the library quote every such string.
+const toYaml = (value: unknown): string => stringify(value, { version: '1.1', lineWidth: 0 })
+
+export function metaData(config: CidataConfig): string {
+  return toYaml({ 'instance-id': config.instanceId })
+}
+
+/** Netplan-style v2 config: the NIC is found by MAC, so its kernel name does not matter. */
+export function networkConfig(config: CidataConfig): string {
+  return toYaml({
+    version: 2,
+    ethernets: {
+      primary: {
+        match: { macaddress: config.mac },
+        dhcp4: false,
+        dhcp6: false,
+        addresses: [`${config.address}/${config.prefix}`],
+        routes: [{ to: 'default', via: config.gateway }],
+        nameservers: { addresses: config.dns }
+      }
+    }
+  })
+}
+
+type UnitSections = Record<string, Array<[string, string]>>
+
+function unitFile(sections: UnitSections): string {
+  return Object.entries(sections)
+    .map(([name, keys]) => [`[${name}]`, ...keys.map(([k, v]) => `${k}=${v}`)].join('\n'))
+    .join('\n\n')
+    .concat('\n')
+}
+
+/** The systemd unit that runs the service once both disks are mounted and Docker is up. */
+export function launchUnit(): string {
+  return unitFile({
+    Unit: [
+      ['Description', 'Blueprint service'],
+      ['After', 'srv.mount mnt-data.mount docker.service']
+    ],
+    Service: [
+      ['Type', 'simple'],
+      // Through sh, so the script runs even if the FAT mount ever drops the exec bit.
+      ['ExecStart', `/bin/sh ${GUEST_LAUNCH_SCRIPT}`],
+      ['Restart', 'no'],
+      // The power button stops the unit; SIGINT lets the service shut down cleanly.
+      ['KillSignal', 'SIGINT'],
+      // Also to the serial console, which is the host's window into the guest.
+      ['StandardOutput', 'journal+console'],
+      ['StandardError', 'journal+console']
+    ],
+    Install: [['WantedBy', 'multi-user.target']]
+  })
+}
+
+export function userData(): string {
+  const dataPartition = `${GUEST_DATA_DEVICE}1`
+  const config = {
+    disk_setup: { [GUEST_DATA_DEVICE]: { table_type: 'mbr', layout: true, overwrite: false } },
+    fs_setup: [{ label: DATA_DISK_LABEL, filesystem: 'ext4', device: dataPartition, overwrite: false }],
+    mounts: [
+      [`LABEL=${SERVICE_DISK_LABEL}`, GUEST_SERVICE_MOUNT, 'vfat', 'ro,defaults,nofail', '0', '0'],
+      [`LABEL=${DATA_DISK_LABEL}`, GUEST_DATA_MOUNT, 'ext4', 'defaults,nofail,discard', '0', '2']
+    ],
+    write_files: [
+      { path: '/etc/systemd/system/launch.service', permissions: '0644', content: launchUnit() },
+      // Docker's images and volumes live on the data disk, not the 20 GiB root image.
+      { path: '/etc/docker/daemon.json', permissions: '0644', content: `${JSON.stringify({ 'data-root': `${GUEST_DATA_MOUNT}/docker` }, null, 2)}\n` }
+    ],
+    package_update: true,
+    packages: ['docker.io'],
+    runcmd: [
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'enable', '--now', 'launch.service']
+    ]
+  }
+  return `#cloud-config\n${toYaml(config)}`
+}

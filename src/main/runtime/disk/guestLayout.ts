@@ -1,0 +1,19 @@
+/**
+ * Where things live inside the guest. The service disk, the cloud-init user-data and the
+ * service's environment must agree on these, so they are named once here.
+ */
+export const SERVICE_DISK_LABEL = 'SERVICEDISK'
+export const CIDATA_LABEL = 'CIDATA'
+export const DATA_DISK_LABEL = 'DATADISK'
+
+/** The service disk is mounted read-only here. */
+export const GUEST_SERVICE_MOUNT = '/srv'
+/** The data disk (ext4 on the qcow2) is mounted here. */
+export const GUEST_DATA_MOUNT = '/mnt/data'
+
+export const GUEST_SERVICE_BINARY = `${GUEST_SERVICE_MOUNT}/service`
+export const GUEST_LAUNCH_SCRIPT = `${GUEST_SERVICE_MOUNT}/launch`
+export const GUEST_KEYSTORE_DIR = `${GUEST_SERVICE_MOUNT}/keystore`
+
+/** The data disk is the third disk the VM is given (root, cloud-init, data, service). */
+export const GUEST_DATA_DEVICE = '/dev/vdc'

@@ -1,0 +1,44 @@
+import type { DoctorReport, ProgramCheck } from '../../../shared/api/host'
+import { probeProgram } from './programProbe'
+
+interface ProgramSpec {
+  program: string
+  purpose: string
+  required: boolean
+  /** How to install it: a Debian/Ubuntu package name, or a sentence when there is none. */
+  install: { apt: string } | { manual: string }
+  versionArgs: string[]
+  /** Picks the version out of the output when it is not the first line. */
+  versionPattern?: RegExp
+}
+
+// dosfstools has no --version; it prints its version only when it starts work, so it is
+// pointed at a path that can never be opened (nothing under /dev/null exists) and fails at once.
+const NO_SUCH_DEVICE = '/dev/null/bpvm-version-probe'
+// Debian 12 and older Ubuntu releases do not package it; upstream ships a static binary.
+const CLOUD_HYPERVISOR_INSTALL =
+  'put the static binary from https://github.com/cloud-hypervisor/cloud-hypervisor/releases on PATH as cloud-hypervisor'
+
+const PROGRAMS: ProgramSpec[] = [
+  { program: 'qemu-img', purpose: 'creates data disks and converts the cloud image', required: true, install: { apt: 'qemu-utils' }, versionArgs: ['--version'] },
+  { program: 'cloud-hypervisor', purpose: 'runs the micro-VMs', required: true, install: { manual: CLOUD_HYPERVISOR_INSTALL }, versionArgs: ['--version'] },
+  { program: 'ip', purpose: 'manages TAP devices and addresses', required: true, install: { apt: 'iproute2' }, versionArgs: ['-V'] },
+  { program: 'nft', purpose: 'forwards and masquerades guest traffic', required: true, install: { apt: 'nftables' }, versionArgs: ['--version'] },
+  { program: 'qemu-system-x86_64', purpose: 'alternative VMM for hosts without cloud-hypervisor', required: false, install: { apt: 'qemu-system-x86' }, versionArgs: ['--version'] },
+  { program: 'mkfs.fat', purpose: 'cross-checks FAT images (tests, debugging)', required: false, install: { apt: 'dosfstools' }, versionArgs: [NO_SUCH_DEVICE], versionPattern: /^mkfs\.fat \d/ },
+  { program: 'fsck.fat', purpose: 'verifies FAT images (tests, debugging)', required: false, install: { apt: 'dosfstools' }, versionArgs: ['-n', NO_SUCH_DEVICE], versionPattern: /^fsck\.fat \d/ },
+  { program: 'mcopy', purpose: 'reads files back from FAT images (tests, debugging)', required: false, install: { apt: 'mtools' }, versionArgs: ['--version'] }
+]
+
+/** Which of the programs the app relies on are installed, with their versions and how to get the missing ones. */
+export async function runDoctor(): Promise<DoctorReport> {
+  const programs = await Promise.all(PROGRAMS.map(check))
+  return { programs }
+}
+
+async function check(spec: ProgramSpec): Promise<ProgramCheck> {
+  const found = await probeProgram(spec.program, spec.versionArgs, spec.versionPattern)
+  const base = { program: spec.program, purpose: spec.purpose, required: spec.required }
+  if (!found.path) return { ...base, found: false, fix: 'apt' in spec.install ? `apt install ${spec.install.apt}` : spec.install.manual }
+  return { ...base, found: true, path: found.path, ...(found.version === undefined ? {} : { version: found.version }) }
+}

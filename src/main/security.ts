@@ -1,0 +1,65 @@
+import { app } from 'electron'
+import type { Session, WebContents, WebPreferences } from 'electron'
+
+/** Production pages are served from `app://bpvm/...` (see appProtocol.ts), never from file://. */
+export const APP_SCHEME = 'app'
+export const APP_HOST = 'bpvm'
+export const APP_ENTRY_URL = `${APP_SCHEME}://${APP_HOST}/index.html`
+
+/** The electron-vite dev server, honoured only when running from source so a packaged app cannot be pointed elsewhere. */
+export function devServerUrl(): string | undefined {
+  return app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL || undefined
+}
+
+/** The page the main window loads. */
+export function rendererEntryUrl(devUrl = devServerUrl()): string {
+  return devUrl ?? APP_ENTRY_URL
+}
+
+export function secureWebPreferences(preloadPath: string): WebPreferences {
+  return {
+    preload: preloadPath,
+    contextIsolation: true,
+    sandbox: true,
+    nodeIntegration: false,
+    nodeIntegrationInSubFrames: false,
+    nodeIntegrationInWorker: false,
+    webviewTag: false
+  }
+}
+
+/** Whether a URL belongs to our own renderer: the dev server's origin in dev, `app://bpvm` otherwise. */
+export function isOwnFrameUrl(url: string, devUrl = devServerUrl()): boolean {
+  let target: URL
+  try {
+    target = new URL(url)
+  } catch {
+    return false
+  }
+  if (devUrl) {
+    const dev = new URL(devUrl)
+    return target.protocol === dev.protocol && target.host === dev.host
+  }
+  // URL.origin is "null" for custom schemes, so compare scheme and host directly.
+  return target.protocol === `${APP_SCHEME}:` && target.host === APP_HOST
+}
+
+/** IPC guard: a frame that is gone (null) or shows someone else's page is not ours. */
+export function isOwnSender(frame: { url: string } | null | undefined, devUrl = devServerUrl()): boolean {
+  return frame != null && isOwnFrameUrl(frame.url, devUrl)
+}
+
+/** Keeps a web contents on our pages: no navigating away, no new windows. */
+export function guardWebContents(contents: WebContents): void {
+  contents.on('will-navigate', (event) => {
+    // A reload (e.g. the dev server's full reload) targets our own page; anything else is refused.
+    if (!isOwnFrameUrl(event.url)) event.preventDefault()
+  })
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }))
+}
+
+/** The UI needs no camera, notifications, clipboard reads or devices: refuse every request and check. */
+export function denyAllPermissions(session: Session): void {
+  session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
+  session.setPermissionCheckHandler(() => false)
+}

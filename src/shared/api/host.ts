@@ -1,0 +1,30 @@
+import type { Result } from '../result'
+
+/** One external program the runtime relies on, as found on this host. */
+export interface ProgramCheck {
+  /** Command name looked up on PATH, e.g. `qemu-img`. */
+  program: string
+  /** What the app uses it for, in a few words. */
+  purpose: string
+  found: boolean
+  /** Absolute path where it was found. */
+  path?: string
+  /** First line of its version output, trimmed. */
+  version?: string
+  /** Whether the app cannot build or run VMs without it (as opposed to an optional extra). */
+  required: boolean
+  /** How to install it when missing (Debian/Ubuntu package). */
+  fix?: string
+}
+
+export interface DoctorReport {
+  programs: ProgramCheck[]
+}
+
+export const hostChannels = {
+  doctor: 'host:doctor'
+} as const
+
+export interface HostApi {
+  doctor(): Promise<Result<DoctorReport>>
+}

@@ -1,0 +1,132 @@
+import { mkdir, readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import { buildCidataDisk, cidataConfig, type CidataRequest } from '../../src/main/runtime/disk/cidata'
+import { metaData, networkConfig, userData } from '../../src/main/runtime/disk/cidataDocuments'
+import { blkidLabel, extractFat, fatInspectPrograms, fsckFat } from '../support/fatInspect'
+import { describeWithPrograms } from '../support/prerequisites'
+import { useTempDirs } from '../support/tempDirs'
+
+const request: Omit<CidataRequest, 'out'> = { instanceId: 'bpvm-7', mac: '52:54:00:AB:cd:0F', address: '172.30.0.2/24', gateway: '172.30.0.1' }
+
+// cloud-init parses with PyYAML, i.e. YAML 1.1: that is how the files must read back.
+const asCloudInit = (text: string): unknown => parse(text, { version: '1.1' })
+
+interface NetworkDoc {
+  version: number
+  ethernets: Record<string, { match: { macaddress: unknown }; dhcp4: boolean; dhcp6: boolean; addresses: string[]; routes: unknown[]; nameservers: { addresses: string[] } }>
+}
+
+interface UserDoc {
+  disk_setup: Record<string, unknown>
+  fs_setup: unknown[]
+  mounts: string[][]
+  write_files: Array<{ path: string; content: string }>
+  packages: string[]
+  runcmd: string[][]
+}
+
+describe('cloud-init documents', () => {
+  it('network-config matches the NIC by MAC (read back as a string) with a static address and default route', () => {
+    const doc = asCloudInit(networkConfig(cidataConfig(request))) as NetworkDoc
+    expect(doc.version).toBe(2)
+    const nics = Object.values(doc.ethernets)
+    expect(nics).toHaveLength(1)
+    expect(nics[0]).toEqual({
+      match: { macaddress: '52:54:00:ab:cd:0f' },
+      dhcp4: false,
+      dhcp6: false,
+      addresses: ['172.30.0.2/24'],
+      routes: [{ to: 'default', via: '172.30.0.1' }],
+      nameservers: { addresses: ['1.1.1.1', '8.8.8.8'] }
+    })
+    expect(networkConfig(cidataConfig(request))).not.toMatch(/ens5/)
+  })
+
+  it('uses the DNS servers given', () => {
+    const doc = asCloudInit(networkConfig(cidataConfig({ ...request, dns: ['9.9.9.9', '2620:fe::fe'] }))) as NetworkDoc
+    expect(Object.values(doc.ethernets)[0]?.nameservers.addresses).toEqual(['9.9.9.9', '2620:fe::fe'])
+  })
+
+  it('meta-data keeps instance ids YAML would otherwise turn into numbers or booleans', () => {
+    for (const instanceId of ['yes', '0755', '12:30:45', '1e3', 'id#1:x']) {
+      expect(asCloudInit(metaData(cidataConfig({ ...request, instanceId })))).toEqual({ 'instance-id': instanceId })
+    }
+  })
+
+  it('user-data partitions and mounts the disks, writes the launch unit and Docker config, and enables the unit', () => {
+    const text = userData()
+    expect(text.split('\n')[0]).toBe('#cloud-config')
+    const doc = asCloudInit(text) as UserDoc
+    expect(doc.disk_setup).toEqual({ '/dev/vdc': { table_type: 'mbr', layout: true, overwrite: false } })
+    expect(doc.fs_setup).toEqual([{ label: 'DATADISK', filesystem: 'ext4', device: '/dev/vdc1', overwrite: false }])
+    expect(doc.mounts).toEqual([
+      ['LABEL=SERVICEDISK', '/srv', 'vfat', 'ro,defaults,nofail', '0', '0'],
+      ['LABEL=DATADISK', '/mnt/data', 'ext4', 'defaults,nofail,discard', '0', '2']
+    ])
+    const unit = doc.write_files.find((f) => f.path === '/etc/systemd/system/launch.service')?.content ?? ''
+    const unitLines = unit.split('\n')
+    for (const line of ['Type=simple', 'Restart=no', 'KillSignal=SIGINT', 'After=srv.mount mnt-data.mount docker.service', 'ExecStart=/bin/sh /srv/launch']) {
+      expect(unitLines).toContain(line)
+    }
+    const daemon = doc.write_files.find((f) => f.path === '/etc/docker/daemon.json')?.content ?? '{}'
+    expect(JSON.parse(daemon)).toEqual({ 'data-root': '/mnt/data/docker' })
+    expect(doc.packages).toContain('docker.io')
+    expect(doc.runcmd).toContainEqual(['systemctl', 'enable', '--now', 'launch.service'])
+  })
+
+  it.each([
+    [{ instanceId: '' }, /^--instance-id: is required/],
+    [{ instanceId: 'has space' }, /^--instance-id: /],
+    [{ instanceId: '../etc' }, /^--instance-id: /],
+    [{ instanceId: 'tab\there' }, /^--instance-id: /],
+    [{ mac: '52:54:00:ab:cd' }, /^--mac: expected six hex pairs/],
+    [{ mac: '52-54-00-ab-cd-ef' }, /^--mac: /],
+    [{ mac: '01:00:5e:00:00:01' }, /^--mac: .*multicast/],
+    [{ mac: '00:00:00:00:00:00' }, /^--mac: cannot be all zeros/],
+    [{ address: '172.30.0.2' }, /^--address: expected an IPv4 address with a prefix length/],
+    [{ address: '172.30.0.2/33' }, /^--address: prefix length must be from 1 to 30/],
+    [{ address: '172.30.0.0/24' }, /^--address: .*network address/],
+    [{ address: '172.30.0.255/24' }, /^--address: .*broadcast address/],
+    [{ address: '172.30.0.256/24' }, /^--address: "172.30.0.256" is not an IPv4 address/],
+    [{ address: '172.030.0.2/24' }, /^--address: /],
+    [{ gateway: '172.31.0.1' }, /^--gateway: 172.31.0.1 is not a host of the guest's subnet 172.30.0.2\/24/],
+    [{ gateway: '172.30.0.2' }, /^--gateway: .*own address/],
+    [{ gateway: '172.30.0.255' }, /^--gateway: /],
+    [{ gateway: 'router' }, /^--gateway: "router" is not an IPv4 address/],
+    [{ dns: ['1.1.1.1', 'dns.google'] }, /^--dns: "dns.google" is not an IP address/]
+  ] as Array<[Partial<CidataRequest>, RegExp]>)('refuses %j, naming the field', (change, message) => {
+    expect(() => cidataConfig({ ...request, ...change })).toThrow(message)
+  })
+})
+
+describeWithPrograms([...fatInspectPrograms], 'cloud-init disk', () => {
+  const tempDir = useTempDirs()
+
+  it('holds meta-data, user-data and network-config under their long names, label CIDATA, fsck clean', async () => {
+    const work = await tempDir()
+    const out = join(work, 'cidata.img')
+    await buildCidataDisk({ ...request, out, dns: ['9.9.9.9'] })
+
+    await fsckFat(out)
+    expect(await blkidLabel(out)).toBe('CIDATA')
+    const extracted = join(work, 'extracted')
+    await mkdir(extracted)
+    await extractFat(out, extracted)
+    expect((await readdir(extracted)).sort()).toEqual(['meta-data', 'network-config', 'user-data'])
+    const read = (name: string) => readFile(join(extracted, name), 'utf8')
+    expect(asCloudInit(await read('meta-data'))).toEqual({ 'instance-id': 'bpvm-7' })
+    const network = asCloudInit(await read('network-config')) as NetworkDoc
+    expect(Object.values(network.ethernets)[0]?.match.macaddress).toBe('52:54:00:ab:cd:0f')
+    expect(Object.values(network.ethernets)[0]?.nameservers.addresses).toEqual(['9.9.9.9'])
+    expect(await read('user-data')).toBe(userData())
+  })
+
+  it('writes nothing when the request is invalid', async () => {
+    const work = await tempDir()
+    await expect(buildCidataDisk({ ...request, mac: 'nope', out: join(work, 'cidata.img') })).rejects.toThrow(/^--mac:/)
+    await expect(buildCidataDisk({ ...request, out: join(work, 'missing', 'cidata.img') })).rejects.toThrow(/^--out: directory .* does not exist/)
+    expect(await readdir(work)).toEqual([])
+  })
+})

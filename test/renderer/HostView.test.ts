@@ -1,0 +1,133 @@
+// @vitest-environment jsdom
+import { flushPromises, mount } from '@vue/test-utils'
+import { createPinia } from 'pinia'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { DoctorReport, HostApi } from '../../src/shared/api/host'
+import type { Result } from '../../src/shared/result'
+import App from '../../src/renderer/src/App.vue'
+import HostView from '../../src/renderer/src/views/HostView.vue'
+
+// The renderer reads `window.bpvm`; in jsdom tests the window is the global object.
+const page = globalThis as { bpvm?: { host: HostApi } }
+
+const report: DoctorReport = {
+  programs: [
+    { program: 'qemu-img', purpose: 'Creates VM disk images', found: true, path: '/usr/bin/qemu-img', version: 'qemu-img version 8.2.2', required: true },
+    { program: 'nft', purpose: 'VM network isolation', found: false, required: true, fix: 'sudo apt install nftables' },
+    { program: 'cloud-hypervisor', purpose: 'Fast micro-VM monitor', found: false, required: false, fix: 'See cloudhypervisor.org' }
+  ]
+}
+
+function connect(doctor: HostApi['doctor']): ReturnType<typeof vi.fn> {
+  const spy = vi.fn(doctor)
+  page.bpvm = { host: { doctor: spy } }
+  return spy
+}
+
+const mountView = () => mount(HostView, { global: { plugins: [createPinia()] } })
+
+afterEach(() => {
+  delete page.bpvm
+})
+
+describe('HostView', () => {
+  it('lists found and missing programs with their details', async () => {
+    const doctor = connect(async () => ({ ok: true, value: report }))
+    const view = mountView()
+    await flushPromises()
+
+    expect(doctor).toHaveBeenCalledTimes(1)
+    expect(view.findAll('tbody tr')).toHaveLength(3)
+    expect(view.get('[data-test="summary"]').text()).toContain('1 of 3 programs found')
+    expect(view.get('[data-test="summary"]').text()).toContain('1 required missing')
+
+    const qemu = view.get('tr[data-program="qemu-img"]')
+    expect(qemu.get('[data-test="status"]').text()).toBe('✓ Found')
+    expect(qemu.get('[data-test="status"]').classes()).toContain('badge--found')
+    expect(qemu.text()).toContain('qemu-img version 8.2.2')
+    expect(qemu.text()).toContain('/usr/bin/qemu-img')
+    expect(qemu.text()).toContain('Creates VM disk images')
+    expect(qemu.text()).toContain('Required')
+    expect(qemu.get('[data-test="fix"]').text()).toBe('—')
+
+    const nft = view.get('tr[data-program="nft"]')
+    expect(nft.get('[data-test="status"]').text()).toBe('✗ Missing')
+    expect(nft.get('[data-test="status"]').classes()).toContain('badge--missing')
+    expect(nft.get('[data-test="fix"]').text()).toBe('sudo apt install nftables')
+
+    const ch = view.get('tr[data-program="cloud-hypervisor"]')
+    expect(ch.get('[data-test="status"]').classes()).toContain('badge--optional-missing')
+    expect(ch.text()).toContain('Optional')
+    expect(view.find('[data-test="not-connected"]').exists()).toBe(false)
+  })
+
+  it('says the runtime is not connected when opened outside the desktop app', async () => {
+    const view = mountView()
+    await flushPromises()
+
+    const notice = view.get('[data-test="not-connected"]')
+    expect(notice.attributes('role')).toBe('alert')
+    expect(notice.text()).toContain('Runtime not connected')
+    expect(view.find('table').exists()).toBe(false)
+    expect(view.get('button[aria-label="Refresh host checks"]').attributes('disabled')).toBeDefined()
+  })
+
+  it('shows a loading state, then the report', async () => {
+    let answer: (result: Result<DoctorReport>) => void = () => undefined
+    connect(() => new Promise((resolve) => (answer = resolve)))
+    const view = mountView()
+    await flushPromises()
+
+    expect(view.get('[role="status"]').text()).toBe('Checking host programs…')
+    expect(view.get('button').attributes('disabled')).toBeDefined()
+    answer({ ok: true, value: report })
+    await flushPromises()
+    expect(view.findAll('tbody tr')).toHaveLength(3)
+    expect(view.get('button').attributes('disabled')).toBeUndefined()
+  })
+
+  it('shows the error code and message of a failed check', async () => {
+    connect(async () => ({ ok: false, error: { code: 'FORBIDDEN_SENDER', message: 'host:doctor: refused' } }))
+    const view = mountView()
+    await flushPromises()
+
+    const alert = view.get('[data-test="error"]')
+    expect(alert.get('.error-code').text()).toBe('FORBIDDEN_SENDER')
+    expect(alert.text()).toContain('host:doctor: refused')
+    expect(view.find('table').exists()).toBe(false)
+  })
+
+  it('reports a rejected IPC call as an error instead of hanging', async () => {
+    connect(() => Promise.reject(new Error("No handler registered for 'host:doctor'")))
+    const view = mountView()
+    await flushPromises()
+
+    expect(view.get('[data-test="error"]').text()).toContain('IPC_FAILED')
+    expect(view.get('[data-test="error"]').text()).toContain('No handler registered')
+  })
+
+  it('Refresh asks the runtime again and shows the new answer', async () => {
+    const doctor = connect(async () => ({ ok: true, value: report }))
+    const view = mountView()
+    await flushPromises()
+
+    const fixed = { programs: report.programs.map((p) => ({ ...p, found: true, path: `/usr/bin/${p.program}` })) }
+    doctor.mockImplementation(async () => ({ ok: true, value: fixed }))
+    await view.get('button[aria-label="Refresh host checks"]').trigger('click')
+    await flushPromises()
+
+    expect(doctor).toHaveBeenCalledTimes(2)
+    expect(view.get('[data-test="summary"]').text()).toContain('3 of 3 programs found')
+    expect(view.get('tr[data-program="nft"] [data-test="status"]').text()).toBe('✓ Found')
+  })
+})
+
+describe('App', () => {
+  it('shows the product title above the Host view', async () => {
+    connect(async () => ({ ok: true, value: report }))
+    const app = mount(App, { global: { plugins: [createPinia()] } })
+    await flushPromises()
+    expect(app.get('h1').text()).toBe('Blueprint VM Manager')
+    expect(app.get('h2').text()).toBe('Host')
+  })
+})
