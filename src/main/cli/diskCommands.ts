@@ -1,11 +1,12 @@
 import type { Command } from 'commander'
-import { buildCidataDisk } from '../runtime/disk/cidata'
-import { ensureDataDisk, type DataDiskReport } from '../runtime/disk/dataDisk'
+import type { DataDiskReport } from '../runtime/disk/dataDisk'
 import type { FatBuildReport } from '../runtime/disk/fat/fatTypes'
-import { formatSize, parseSize } from '../runtime/disk/parseSize'
-import { buildServiceDisk } from '../runtime/disk/serviceDisk'
+import { formatSize } from '../runtime/disk/parseSize'
 import { runAction } from './cliOutput'
-import { addServiceDiskOptions, collect, serviceDiskRequest, type ServiceDiskOptions } from './serviceDiskOptions'
+import { addServiceDiskOptions, collect, type ServiceDiskOptions } from './serviceDiskOptions'
+
+// Each action loads the runtime it needs when it runs, so `bpvm` starts without loading
+// every program wrapper and schema library.
 
 function describeFatImage(what: string, report: FatBuildReport): string {
   const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`
@@ -32,7 +33,10 @@ export function registerDiskCommands(program: Command): void {
   ).action(async (options: ServiceDiskOptions) => {
     await runAction(
       options.json,
-      () => buildServiceDisk(serviceDiskRequest(options)),
+      async () => {
+        const [{ buildServiceDisk }, { serviceDiskRequest }] = await Promise.all([import('../runtime/disk/serviceDisk'), import('./serviceDiskRequest')])
+        return buildServiceDisk(serviceDiskRequest(options))
+      },
       (report) => describeFatImage('Service disk', report)
     )
   })
@@ -50,7 +54,7 @@ export function registerDiskCommands(program: Command): void {
     .action(async (options: { instanceId: string; mac: string; address: string; gateway: string; dns?: string[]; out: string; json?: boolean }) => {
       await runAction(
         options.json,
-        () => buildCidataDisk(options),
+        async () => (await import('../runtime/disk/cidata')).buildCidataDisk(options),
         (report) => describeFatImage('Cloud-init disk', report)
       )
     })
@@ -65,7 +69,10 @@ export function registerDiskCommands(program: Command): void {
     .action(async (options: { size: string; out: string; recreate?: boolean; json?: boolean }) => {
       await runAction(
         options.json,
-        () => ensureDataDisk({ path: options.out, sizeBytes: parseSize(options.size, '--size'), recreate: options.recreate === true }),
+        async () => {
+          const [{ ensureDataDisk }, { parseSize }] = await Promise.all([import('../runtime/disk/dataDisk'), import('../runtime/disk/parseSize')])
+          return ensureDataDisk({ path: options.out, sizeBytes: parseSize(options.size, '--size'), recreate: options.recreate === true })
+        },
         describeDataDisk
       )
     })

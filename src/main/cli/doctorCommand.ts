@@ -1,5 +1,4 @@
 import type { Command } from 'commander'
-import { runDoctor } from '../runtime/host/doctor'
 import type { DoctorReport } from '../../shared/api/host'
 import { runAction } from './cliOutput'
 
@@ -22,6 +21,6 @@ export function registerDoctorCommand(program: Command): void {
     .description('check that the programs bpvm relies on are installed, and say how to install the missing ones')
     .option('--json', 'print the result as JSON')
     .action(async (options: { json?: boolean }) => {
-      await runAction(options.json, runDoctor, describeReport)
+      await runAction(options.json, async () => (await import('../runtime/host/doctor')).runDoctor(), describeReport)
     })
 }

@@ -1,6 +1,5 @@
 import type { Command } from 'commander'
-import { CHAINS, splitKeyValue } from '../runtime/disk/serviceEnv'
-import type { ServiceDiskRequest } from '../runtime/disk/serviceDisk'
+import { CHAINS } from '../runtime/disk/chains'
 
 export interface ServiceDiskOptions {
   binary: string
@@ -63,33 +62,4 @@ export function addServiceDiskOptions(command: Command): Command {
     .option('-v, --verbose', 'pass -v; repeat for -vv, -vvv…', count, 0)
     .option('--dry-run', "pass --dry-run (the service's own dry run; the disk is still written)")
     .option('--arg <KEY=VALUE>', 'pass KEY and VALUE as two further arguments (repeatable)', collect)
-}
-
-export function serviceDiskRequest(options: ServiceDiskOptions): ServiceDiskRequest {
-  return {
-    binary: options.binary,
-    ...(options.keystore === undefined ? {} : { keystore: options.keystore }),
-    out: options.out,
-    env: {
-      httpRpcUrl: options.httpRpcUrl,
-      wsRpcUrl: options.wsRpcUrl,
-      blueprintId: options.blueprintId,
-      serviceId: options.serviceId,
-      protocol: options.protocol,
-      chain: options.chain,
-      bootnodes: options.bootnode ?? [],
-      tangleContract: options.tangleContract,
-      stakingContract: options.stakingContract,
-      statusRegistryContract: options.statusRegistryContract,
-      registration: options.registration === true,
-      extraEnv: (options.env ?? []).map((text) => splitKeyValue(text, '--env'))
-    },
-    args: {
-      testMode: options.testMode === true,
-      pretty: options.pretty === true,
-      verbosity: options.verbose,
-      dryRun: options.dryRun === true,
-      extraArgs: (options.arg ?? []).map((text) => splitKeyValue(text, '--arg'))
-    }
-  }
 }

@@ -3,9 +3,7 @@ import { invalidInput } from '../errors'
 import { parseInput } from '../schemaInput'
 import { GUEST_DATA_MOUNT, GUEST_KEYSTORE_DIR } from './guestLayout'
 
-/** Chains a blueprint service knows by name (`CHAIN`). */
-export const CHAINS = ['local_testnet', 'local_mainnet', 'testnet', 'mainnet'] as const
-export type Chain = (typeof CHAINS)[number]
+import { CHAINS, type Chain } from './chains'
 
 /** What a service is told about where it runs, before it becomes environment variables. */
 export interface ServiceEnvInput {

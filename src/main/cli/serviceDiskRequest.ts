@@ -1,0 +1,33 @@
+import type { ServiceDiskRequest } from '../runtime/disk/serviceDisk'
+import { splitKeyValue } from '../runtime/disk/serviceEnv'
+import type { ServiceDiskOptions } from './serviceDiskOptions'
+
+/** The parsed `disk service` options as the runtime's typed request. */
+export function serviceDiskRequest(options: ServiceDiskOptions): ServiceDiskRequest {
+  return {
+    binary: options.binary,
+    ...(options.keystore === undefined ? {} : { keystore: options.keystore }),
+    out: options.out,
+    env: {
+      httpRpcUrl: options.httpRpcUrl,
+      wsRpcUrl: options.wsRpcUrl,
+      blueprintId: options.blueprintId,
+      serviceId: options.serviceId,
+      protocol: options.protocol,
+      chain: options.chain,
+      bootnodes: options.bootnode ?? [],
+      tangleContract: options.tangleContract,
+      stakingContract: options.stakingContract,
+      statusRegistryContract: options.statusRegistryContract,
+      registration: options.registration === true,
+      extraEnv: (options.env ?? []).map((text) => splitKeyValue(text, '--env'))
+    },
+    args: {
+      testMode: options.testMode === true,
+      pretty: options.pretty === true,
+      verbosity: options.verbose,
+      dryRun: options.dryRun === true,
+      extraArgs: (options.arg ?? []).map((text) => splitKeyValue(text, '--arg'))
+    }
+  }
+}
