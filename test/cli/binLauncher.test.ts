@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { copyFile, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { execa } from 'execa'
@@ -30,5 +31,20 @@ describe('bin/bpvm.js', () => {
     await writeFile(join(root, 'out', 'main', 'cli.js'), 'process.stdout.write(JSON.stringify(process.argv.slice(2)))\n')
     const run = await execa(process.execPath, [join(root, 'bin', 'bpvm.js'), 'doctor', '--json'])
     expect(JSON.parse(run.stdout)).toEqual(['doctor', '--json'])
+  })
+})
+
+// `npm ci` builds the app (the `prepare` script), so the installed `bpvm` is the built CLI.
+const builtCli = join(repoRoot, 'out', 'main', 'cli.js')
+const inCi = process.env.CI === 'true' || process.env.CI === '1'
+const describeBuilt = existsSync(builtCli) || inCi ? describe : describe.skip
+
+describeBuilt('the installed bpvm (built CLI; run `npm run build` first outside CI)', () => {
+  it('answers --help through npx and runs a command', async () => {
+    const help = await execa('npx', ['--no-install', 'bpvm', '--help'], { cwd: repoRoot })
+    expect(help.stdout).toMatch(/^Usage: bpvm/)
+    for (const command of ['disk', 'doctor']) expect(help.stdout).toContain(command)
+    const doctor = await execa(process.execPath, [join(repoRoot, 'bin', 'bpvm.js'), 'doctor', '--json'])
+    expect(JSON.parse(doctor.stdout)).toMatchObject({ ok: true, value: { programs: expect.any(Array) } })
   })
 })
