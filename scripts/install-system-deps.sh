@@ -4,8 +4,8 @@
 #   install-system-deps.sh --test   that, plus what the test suite drives
 set -euo pipefail
 
-run_packages=(qemu-utils dosfstools mtools)
-test_packages=(util-linux mount coreutils)
+run_packages=(qemu-utils dosfstools mtools iproute2 nftables procps)
+test_packages=(util-linux mount coreutils libcap2-bin python3)
 
 packages=("${run_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then packages+=("${test_packages[@]}"); fi

@@ -13,7 +13,8 @@ const report: DoctorReport = {
   programs: [
     { program: 'qemu-img', purpose: 'disk images', found: true, path: '/usr/bin/qemu-img', version: '8.2.2', required: true },
     { program: 'nft', purpose: 'VM networking', found: false, required: true, fix: 'sudo apt install nftables' }
-  ]
+  ],
+  host: [{ id: 'ip-forward', label: 'IPv4 forwarding', ok: false, detail: 'net.ipv4.ip_forward = 0', fix: 'bpvm net forwarding --enable' }]
 }
 const ours = { senderFrame: { url: 'app://bpvm/index.html' } }
 

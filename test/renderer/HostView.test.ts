@@ -15,6 +15,10 @@ const report: DoctorReport = {
     { program: 'qemu-img', purpose: 'Creates VM disk images', found: true, path: '/usr/bin/qemu-img', version: 'qemu-img version 8.2.2', required: true },
     { program: 'nft', purpose: 'VM network isolation', found: false, required: true, fix: 'sudo apt install nftables' },
     { program: 'cloud-hypervisor', purpose: 'Fast micro-VM monitor', found: false, required: false, fix: 'See cloudhypervisor.org' }
+  ],
+  host: [
+    { id: 'net-admin', label: 'CAP_NET_ADMIN', ok: true, detail: 'this process may create TAP devices and nftables rules' },
+    { id: 'ip-forward', label: 'IPv4 forwarding', ok: false, detail: 'net.ipv4.ip_forward = 0', fix: 'bpvm net forwarding --enable' }
   ]
 }
 
@@ -37,7 +41,7 @@ describe('HostView', () => {
     await flushPromises()
 
     expect(doctor).toHaveBeenCalledTimes(1)
-    expect(view.findAll('tbody tr')).toHaveLength(3)
+    expect(view.findAll('[aria-label="Host programs"] tbody tr')).toHaveLength(3)
     expect(view.get('[data-test="summary"]').text()).toContain('1 of 3 programs found')
     expect(view.get('[data-test="summary"]').text()).toContain('1 required missing')
 
@@ -61,6 +65,19 @@ describe('HostView', () => {
     expect(view.find('[data-test="not-connected"]').exists()).toBe(false)
   })
 
+  it('shows the networking checks, with the fix only where one is needed', async () => {
+    connect(async () => ({ ok: true, value: report }))
+    const view = mountView()
+    await flushPromises()
+    const admin = view.get('[data-check="net-admin"]')
+    expect(admin.get('[data-test="check-status"]').text()).toBe('✓ OK')
+    expect(admin.find('[data-test="check-fix"]').exists()).toBe(false)
+    const forwarding = view.get('[data-check="ip-forward"]')
+    expect(forwarding.get('[data-test="check-status"]').classes()).toContain('badge--missing')
+    expect(forwarding.text()).toContain('net.ipv4.ip_forward = 0')
+    expect(forwarding.get('[data-test="check-fix"]').text()).toBe('bpvm net forwarding --enable')
+  })
+
   it('says the runtime is not connected when opened outside the desktop app', async () => {
     const view = mountView()
     await flushPromises()
@@ -82,7 +99,7 @@ describe('HostView', () => {
     expect(view.get('button').attributes('disabled')).toBeDefined()
     answer({ ok: true, value: report })
     await flushPromises()
-    expect(view.findAll('tbody tr')).toHaveLength(3)
+    expect(view.findAll('[aria-label="Host programs"] tbody tr')).toHaveLength(3)
     expect(view.get('button').attributes('disabled')).toBeUndefined()
   })
 

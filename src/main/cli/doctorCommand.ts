@@ -9,6 +9,7 @@ function describeReport(report: DoctorReport): string {
     if (p.found) return `ok       ${name}  ${p.version ?? '(version unknown)'}  [${p.path}]`
     return `${p.required ? 'MISSING ' : 'missing '} ${name}  ${p.required ? 'required' : 'optional'}: ${p.purpose}; fix: ${p.fix}`
   })
+  for (const c of report.host) lines.push(`${c.ok ? 'ok      ' : 'PROBLEM '} ${c.label}: ${c.detail}${c.fix ? `; fix: ${c.fix}` : ''}`)
   const missing = report.programs.filter((p) => p.required && !p.found).length
   lines.push(missing === 0 ? 'All required programs are installed.' : `${missing} required program${missing === 1 ? ' is' : 's are'} missing.`)
   return lines.join('\n')

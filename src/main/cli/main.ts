@@ -2,6 +2,7 @@ import { Command } from 'commander'
 import { reportParseError } from './cliOutput'
 import { registerDiskCommands } from './diskCommands'
 import { registerDoctorCommand } from './doctorCommand'
+import { registerNetCommands } from './netCommands'
 
 /** The `bpvm` command line: a thin host over the same runtime the desktop app uses. */
 export function buildProgram(): Command {
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: () => undefined, outputError: () => undefined })
   registerDiskCommands(program)
+  registerNetCommands(program)
   registerDoctorCommand(program)
   return program
 }

@@ -17,8 +17,21 @@ export interface ProgramCheck {
   fix?: string
 }
 
+/** A property of the host itself (privileges, kernel settings, routes) that VM networking needs. */
+export interface HostCheck {
+  /** Stable id: `net-admin`, `ip-forward`, `egress`. */
+  id: string
+  label: string
+  ok: boolean
+  /** What was found, e.g. `eth0 (default route)` or `net.ipv4.ip_forward = 0`. */
+  detail: string
+  /** What to do when not ok. */
+  fix?: string
+}
+
 export interface DoctorReport {
   programs: ProgramCheck[]
+  host: HostCheck[]
 }
 
 export const hostChannels = {

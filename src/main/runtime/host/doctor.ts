@@ -1,4 +1,5 @@
 import type { DoctorReport, ProgramCheck } from '../../../shared/api/host'
+import { hostChecks } from './hostChecks'
 import { probeProgram } from './programProbe'
 
 interface ProgramSpec {
@@ -30,10 +31,13 @@ const PROGRAMS: ProgramSpec[] = [
   { program: 'mcopy', purpose: 'reads files back from FAT images (tests, debugging)', required: false, install: { apt: 'mtools' }, versionArgs: ['--version'] }
 ]
 
-/** Which of the programs the app relies on are installed, with their versions and how to get the missing ones. */
+/**
+ * Which of the programs the app relies on are installed, with their versions, and whether the
+ * host lets VMs onto the network; each missing piece comes with how to fix it.
+ */
 export async function runDoctor(): Promise<DoctorReport> {
-  const programs = await Promise.all(PROGRAMS.map(check))
-  return { programs }
+  const [programs, host] = await Promise.all([Promise.all(PROGRAMS.map(check)), hostChecks()])
+  return { programs, host }
 }
 
 async function check(spec: ProgramSpec): Promise<ProgramCheck> {

@@ -1,0 +1,41 @@
+import type { HostCheck } from '../../../shared/api/host'
+import { toErrorInfo } from '../errors'
+import { ipForwardingEnabled, resolveEgress } from '../net/hostNetwork'
+import { hasNetAdmin } from '../net/netAdmin'
+import { HOST_NET } from '../net/netContext'
+
+/** The host properties VM networking depends on, each with what to do when it is missing. */
+export async function hostChecks(): Promise<HostCheck[]> {
+  return Promise.all([netAdminCheck(), forwardingCheck(), egressCheck()])
+}
+
+async function netAdminCheck(): Promise<HostCheck> {
+  const ok = await hasNetAdmin().catch(() => false)
+  return {
+    id: 'net-admin',
+    label: 'CAP_NET_ADMIN',
+    ok,
+    detail: ok ? 'this process may create TAP devices and nftables rules' : 'this process may not change networking',
+    ...(ok ? {} : { fix: 'run bpvm as root, or: sudo setcap cap_net_admin+ep "$(command -v ip)" "$(command -v nft)"' })
+  }
+}
+
+async function forwardingCheck(): Promise<HostCheck> {
+  const enabled = await ipForwardingEnabled(HOST_NET).catch(() => undefined)
+  return {
+    id: 'ip-forward',
+    label: 'IPv4 forwarding',
+    ok: enabled === true,
+    detail: enabled === undefined ? 'net.ipv4.ip_forward could not be read' : `net.ipv4.ip_forward = ${enabled ? 1 : 0}`,
+    ...(enabled ? {} : { fix: 'bpvm net forwarding --enable (VMs reach nothing beyond the host without it)' })
+  }
+}
+
+async function egressCheck(): Promise<HostCheck> {
+  try {
+    const device = await resolveEgress(HOST_NET)
+    return { id: 'egress', label: 'Egress interface', ok: true, detail: `${device} (default route)` }
+  } catch (error) {
+    return { id: 'egress', label: 'Egress interface', ok: false, detail: toErrorInfo(error).message, fix: 'add a default route, or set the egress interface in the settings' }
+  }
+}

@@ -1,0 +1,134 @@
+import { isDeepStrictEqual } from 'node:util'
+import { applyNft, listNftTable, type NftCommand } from './nftCommand'
+import type { NetContext } from './netContext'
+import {
+  CHAIN_OF,
+  FORWARD_CHAIN,
+  NAT_CHAIN,
+  TABLE,
+  VM_RULE_KINDS,
+  checkTap,
+  checkVmRulesInput,
+  chainObjects,
+  parseRule,
+  ruleExpr,
+  ruleObject,
+  type ListedRule,
+  type VmRulesInput
+} from './vmNetRuleSpec'
+
+export type { ListedRule, VmRuleKind, VmRulesInput } from './vmNetRuleSpec'
+
+/**
+ * Per-VM forwarding and masquerade rules in `inet tangle_router`. Each VM's rules match its
+ * own subnet and are found again by their exact comment, never by a substring of it.
+ */
+
+// Each change lists the table and then edits it by handle; two changes interleaving in one
+// process could delete the table under a rule just added, so changes per namespace queue up.
+const queues = new Map<string, Promise<void>>()
+
+function queued<T>(ctx: NetContext, work: () => Promise<T>): Promise<T> {
+  const key = ctx.netns ?? ''
+  const result = (queues.get(key) ?? Promise.resolve()).then(work)
+  const tail = result.then(
+    () => undefined,
+    () => undefined
+  )
+  queues.set(key, tail)
+  void tail.then(() => {
+    if (queues.get(key) === tail) queues.delete(key)
+  })
+  return result
+}
+
+interface TableState {
+  exists: boolean
+  rules: ListedRule[]
+  /** Anything besides our two chains and rules (other chains, sets, maps): keeps the table alive. */
+  hasOtherObjects: boolean
+  /** Raw rule bodies by handle, to compare expressions exactly. */
+  rawRules: Map<number, Record<string, unknown>>
+}
+
+async function readTable(ctx: NetContext): Promise<TableState> {
+  const listed = await listNftTable(ctx, TABLE.family, TABLE.table)
+  const state: TableState = { exists: false, rules: [], hasOtherObjects: false, rawRules: new Map() }
+  for (const entry of listed) {
+    if (entry.table) state.exists = true
+    else if (entry.rule) {
+      const rule = parseRule(entry.rule)
+      if (rule) {
+        state.rules.push(rule)
+        state.rawRules.set(rule.handle, entry.rule)
+      }
+    } else if (!(entry.chain && (entry.chain.name === FORWARD_CHAIN || entry.chain.name === NAT_CHAIN))) {
+      state.hasOtherObjects = true
+    }
+  }
+  return state
+}
+
+const deleteRule = (rule: ListedRule): NftCommand => ({ delete: { rule: { ...TABLE, chain: rule.chain, handle: rule.handle } } })
+const addTable = (): NftCommand => ({ add: { table: { family: TABLE.family, name: TABLE.table } } })
+const deleteTable = (): NftCommand => ({ delete: { table: { family: TABLE.family, name: TABLE.table } } })
+
+/** Whether this tap already has exactly the three rules the input asks for, nothing more. */
+function alreadyInPlace(state: TableState, input: VmRulesInput): boolean {
+  const mine = state.rules.filter((rule) => rule.tap === input.tap)
+  if (mine.length !== VM_RULE_KINDS.length) return false
+  return VM_RULE_KINDS.every((kind) => {
+    const rule = mine.find((r) => r.kind === kind)
+    const raw = rule && state.rawRules.get(rule.handle)
+    return rule !== undefined && rule.chain === CHAIN_OF[kind] && raw !== undefined && isDeepStrictEqual(raw.expr, ruleExpr(kind, input))
+  })
+}
+
+/**
+ * Lets the VM behind `tap` reach the outside through `egress`, masqueraded. Creates the table
+ * and chains when missing; a tap that already has rules for another egress or subnet gets
+ * them replaced, in the same transaction, so it never has two sets.
+ */
+export async function addVmRules(ctx: NetContext, input: VmRulesInput): Promise<void> {
+  const checked = checkVmRulesInput(input)
+  await queued(ctx, async () => {
+    const state = await readTable(ctx)
+    if (alreadyInPlace(state, checked)) return
+    const stale = state.rules.filter((rule) => rule.tap === checked.tap)
+    const batch: NftCommand[] = [
+      addTable(),
+      ...chainObjects().map((chain): NftCommand => ({ add: chain })),
+      ...stale.map(deleteRule),
+      ...VM_RULE_KINDS.map((kind): NftCommand => ({ add: ruleObject(kind, checked) }))
+    ]
+    await applyNft(ctx, batch)
+  })
+}
+
+/**
+ * Deletes exactly this tap's rules, by handle. The table goes too once nothing else lives in it;
+ * rules that are already gone are not an error.
+ */
+export async function removeVmRules(ctx: NetContext, tap: string): Promise<void> {
+  const checkedTap = checkTap(tap)
+  await queued(ctx, async () => {
+    const state = await readTable(ctx)
+    if (!state.exists) return
+    const mine = state.rules.filter((rule) => rule.tap === checkedTap)
+    const emptyAfter = state.rules.length === mine.length && !state.hasOtherObjects
+    // Deleting the table takes its chains and rules with it.
+    const batch = emptyAfter ? [deleteTable()] : mine.map(deleteRule)
+    await applyNft(ctx, batch)
+  })
+}
+
+/** Every rule in our table: ours by tap and kind, anything else as `foreign`. */
+export async function listVmRules(ctx: NetContext): Promise<ListedRule[]> {
+  return queued(ctx, async () => (await readTable(ctx)).rules)
+}
+
+/** Full cleanup: deletes the whole table, foreign rules included; quiet when it is absent. */
+export async function removeAllVmRules(ctx: NetContext): Promise<void> {
+  // Adding first makes the delete succeed whether or not the table existed, in one transaction.
+  await queued(ctx, () => applyNft(ctx, [addTable(), deleteTable()]))
+}
