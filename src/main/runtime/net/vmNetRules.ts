@@ -1,4 +1,8 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
+import { appDirs } from '../appDirs'
+import { withFileLock } from '../state/fileLock'
 import { applyNft, listNftTable, type NftCommand } from './nftCommand'
 import type { NetContext } from './netContext'
 import {
@@ -24,13 +28,20 @@ export type { ListedRule, VmRuleKind, VmRulesInput } from './vmNetRuleSpec'
  * own subnet and are found again by their exact comment, never by a substring of it.
  */
 
-// Each change lists the table and then edits it by handle; two changes interleaving in one
-// process could delete the table under a rule just added, so changes per namespace queue up.
+// Each change lists the table and then edits it by handle; two changes interleaving could
+// delete the table under a rule just added. Changes per namespace queue up in this process,
+// and hold a lock file shared with other processes (the app and the CLI).
 const queues = new Map<string, Promise<void>>()
+
+async function crossProcess<T>(ctx: NetContext, work: () => Promise<T>): Promise<T> {
+  const stateDir = appDirs().state
+  await mkdir(stateDir, { recursive: true, mode: 0o700 })
+  return withFileLock(join(stateDir, ctx.netns ? `nftables-${ctx.netns}.lock` : 'nftables.lock'), work)
+}
 
 function queued<T>(ctx: NetContext, work: () => Promise<T>): Promise<T> {
   const key = ctx.netns ?? ''
-  const result = (queues.get(key) ?? Promise.resolve()).then(work)
+  const result = (queues.get(key) ?? Promise.resolve()).then(() => crossProcess(ctx, work))
   const tail = result.then(
     () => undefined,
     () => undefined
@@ -124,7 +135,8 @@ export async function removeVmRules(ctx: NetContext, tap: string): Promise<void>
 
 /** Every rule in our table: ours by tap and kind, anything else as `foreign`. */
 export async function listVmRules(ctx: NetContext): Promise<ListedRule[]> {
-  return queued(ctx, async () => (await readTable(ctx)).rules)
+  // Reading needs no lock: nft lists a consistent snapshot.
+  return (await readTable(ctx)).rules
 }
 
 /** Full cleanup: deletes the whole table, foreign rules included; quiet when it is absent. */
