@@ -1,0 +1,148 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { open } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { BpvmError } from '../errors'
+import { isProcessAlive, processStartTime, type ProcessIdentity } from '../state/processIdentity'
+import { clearStaleSocket } from './staleSocket'
+import { stderrTail } from './stderrTail'
+
+/** How to start one VMM process and tell when it is ready for requests. */
+export interface VmmLaunch {
+  program: string
+  args: string[]
+  /** The VMM's own stdout and stderr, appended to per-instance files. */
+  stdoutPath: string
+  stderrPath: string
+  /** The control socket the VMM creates; a stale one is removed first, a live one is an error. */
+  socketPath: string
+  /** True once the VMM answers on its socket (a ping, a QMP greeting). */
+  isReady: () => Promise<boolean>
+  readyTimeoutMs?: number
+}
+
+export interface VmmExit {
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
+/**
+ * One running VMM, started in a session of its own so it outlives the app; the child is
+ * reaped by this process while it lives, and found again by pid and start time after a restart.
+ */
+export class VmmProcess {
+  private constructor(
+    readonly identity: Required<ProcessIdentity>,
+    /** Settles when the process has exited and been reaped. */
+    readonly exited: Promise<VmmExit>,
+    private readonly child: ChildProcess
+  ) {}
+
+  static async start(launch: VmmLaunch): Promise<VmmProcess> {
+    await clearStaleSocket(launch.socketPath)
+    const [stdout, stderr] = await Promise.all([open(launch.stdoutPath, 'a', 0o600), open(launch.stderrPath, 'a', 0o600)])
+    let child: ChildProcess
+    let exited: Promise<VmmExit>
+    let spawning: Promise<Error | undefined>
+    try {
+      child = spawn(launch.program, launch.args, { detached: true, stdio: ['ignore', stdout.fd, stderr.fd] })
+      // 'spawn' and 'error' fire on the next tick: listen before awaiting anything, or they are
+      // missed (a hang) and an unheard 'error' (ENOENT) crashes the whole process.
+      exited = new Promise<VmmExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+      spawning = new Promise<Error | undefined>((resolve) => {
+        child.once('spawn', () => resolve(undefined))
+        child.once('error', resolve)
+      })
+    } finally {
+      // The child holds its own copies of the descriptors.
+      await Promise.all([stdout.close(), stderr.close()])
+    }
+    const spawned = await spawning
+    if (spawned) {
+      const code = (spawned as NodeJS.ErrnoException).code
+      throw code === 'ENOENT'
+        ? new BpvmError('PROGRAM_NOT_FOUND', `${launch.program} is not installed or not on PATH`, { program: launch.program })
+        : new BpvmError('VMM_SPAWN_FAILED', `could not start ${launch.program}: ${spawned.message}`, { program: launch.program })
+    }
+    // The app may quit while the VM runs; the VMM must not keep it alive, nor die with it.
+    child.unref()
+    const pid = child.pid as number
+    const vmm = new VmmProcess({ pid, startTime: (await processStartTime(pid)) ?? '' }, exited, child)
+    await vmm.waitUntilReady(launch)
+    return vmm
+  }
+
+  /** Polls the VMM's socket until it answers, watching for an early exit at the same time. */
+  private async waitUntilReady(launch: VmmLaunch): Promise<void> {
+    const timeoutMs = launch.readyTimeoutMs ?? 10_000
+    const deadline = Date.now() + timeoutMs
+    let exit: VmmExit | undefined
+    void this.exited.then((e) => (exit = e))
+    for (;;) {
+      if (exit) {
+        const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`
+        throw new BpvmError('VMM_EXITED', `${launch.program} ${how} before it was ready${await stderrTail(launch.stderrPath)}`, {
+          program: launch.program,
+          ...exit
+        })
+      }
+      if (await launch.isReady().catch(() => false)) return
+      if (Date.now() >= deadline) {
+        await this.kill()
+        throw new BpvmError('VMM_START_TIMEOUT', `${launch.program} did not answer on ${launch.socketPath} within ${timeoutMs / 1000} s${await stderrTail(launch.stderrPath)}`, {
+          program: launch.program
+        })
+      }
+      await sleep(25)
+    }
+  }
+
+  isRunning(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null
+  }
+
+  /** SIGTERM, then SIGKILL once `graceMs` has passed; resolves when the process is gone. */
+  async stop(graceMs = 5_000): Promise<VmmExit> {
+    if (!this.isRunning()) return this.exited
+    this.child.kill('SIGTERM')
+    // The grace timer is cancelled on exit, so a prompt exit does not keep a CLI waiting out the grace.
+    const grace = new AbortController()
+    const done = await Promise.race([this.reaped(), sleep(graceMs, undefined, { signal: grace.signal }).catch(() => undefined)])
+    grace.abort()
+    return done ?? this.kill()
+  }
+
+  async kill(): Promise<VmmExit> {
+    if (this.isRunning()) this.child.kill('SIGKILL')
+    return this.reaped()
+  }
+
+  /**
+   * `exited`, holding the event loop open meanwhile: the child is unref'd, and without a
+   * reference Node may end (a CLI's `stop`) before the exit is seen.
+   */
+  private async reaped(): Promise<VmmExit> {
+    if (!this.isRunning()) return this.exited
+    this.child.ref()
+    try {
+      return await this.exited
+    } finally {
+      this.child.unref()
+    }
+  }
+}
+
+/**
+ * Stops a VMM this process did not start (found again after an app restart): only if the pid
+ * still belongs to the same process, SIGTERM, then SIGKILL after `graceMs`.
+ */
+export async function stopDetachedVmm(identity: Required<ProcessIdentity>, graceMs = 5_000): Promise<void> {
+  if (!(await isProcessAlive(identity))) return
+  process.kill(identity.pid, 'SIGTERM')
+  const deadline = Date.now() + graceMs
+  while (Date.now() < deadline) {
+    if (!(await isProcessAlive(identity))) return
+    await sleep(50)
+  }
+  if (await isProcessAlive(identity)) process.kill(identity.pid, 'SIGKILL')
+  while (await isProcessAlive(identity)) await sleep(20)
+}
