@@ -4,8 +4,8 @@
 #   install-system-deps.sh --test   that, plus what the test suite drives
 set -euo pipefail
 
-run_packages=(qemu-utils dosfstools mtools iproute2 nftables procps)
-test_packages=(util-linux mount coreutils libcap2-bin python3)
+run_packages=(qemu-utils qemu-system-x86 dosfstools mtools iproute2 nftables procps kmod)
+test_packages=(util-linux mount coreutils libcap2-bin python3 cpio)
 
 packages=("${run_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then packages+=("${test_packages[@]}"); fi
@@ -16,13 +16,18 @@ for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
 done
 
-if ((${#missing[@]} > 0)); then
+# The tests fetch the dev guest's kernel with `apt-get download`, which needs a current index.
+needs_index=0
+if [[ "${1:-}" == "--test" ]]; then needs_index=1; fi
+if ((${#missing[@]} > 0 || needs_index)); then
   if [[ $(id -u) -ne 0 ]]; then
-    echo "install-system-deps: missing ${missing[*]}; run this script as root (sudo)" >&2
+    echo "install-system-deps: missing ${missing[*]:-nothing} (or the package index); run this script as root (sudo)" >&2
     exit 1
   fi
-  echo "install-system-deps: installing ${missing[*]}"
   apt-get update -qq
+fi
+if ((${#missing[@]} > 0)); then
+  echo "install-system-deps: installing ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 

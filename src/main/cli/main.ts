@@ -2,6 +2,7 @@ import { Command } from 'commander'
 import { reportParseError } from './cliOutput'
 import { registerDiskCommands } from './diskCommands'
 import { registerDoctorCommand } from './doctorCommand'
+import { registerImageCommands } from './imageCommands'
 import { registerNetCommands } from './netCommands'
 
 /** The `bpvm` command line: a thin host over the same runtime the desktop app uses. */
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: () => undefined, outputError: () => undefined })
   registerDiskCommands(program)
   registerNetCommands(program)
+  registerImageCommands(program)
   registerDoctorCommand(program)
   return program
 }

@@ -32,7 +32,10 @@ export interface VmmExit {
 export class VmmProcess {
   private constructor(
     readonly identity: Required<ProcessIdentity>,
-    /** Settles when the process has exited and been reaped. */
+    /**
+     * Settles when the process has exited and been reaped. For observers: it does not keep
+     * this process alive; a caller that waits on the exit uses `waitForExit()`.
+     */
     readonly exited: Promise<VmmExit>,
     private readonly child: ChildProcess
   ) {}
@@ -106,21 +109,21 @@ export class VmmProcess {
     this.child.kill('SIGTERM')
     // The grace timer is cancelled on exit, so a prompt exit does not keep a CLI waiting out the grace.
     const grace = new AbortController()
-    const done = await Promise.race([this.reaped(), sleep(graceMs, undefined, { signal: grace.signal }).catch(() => undefined)])
+    const done = await Promise.race([this.waitForExit(), sleep(graceMs, undefined, { signal: grace.signal }).catch(() => undefined)])
     grace.abort()
     return done ?? this.kill()
   }
 
   async kill(): Promise<VmmExit> {
     if (this.isRunning()) this.child.kill('SIGKILL')
-    return this.reaped()
+    return this.waitForExit()
   }
 
   /**
    * `exited`, holding the event loop open meanwhile: the child is unref'd, and without a
    * reference Node may end (a CLI's `stop`) before the exit is seen.
    */
-  private async reaped(): Promise<VmmExit> {
+  async waitForExit(): Promise<VmmExit> {
     if (!this.isRunning()) return this.exited
     this.child.ref()
     try {

@@ -1,0 +1,50 @@
+import { execa } from 'execa'
+import { BpvmError } from '../../errors'
+import { programFailure, type ProgramInfo } from './programFailure'
+
+/** The only door to `apt-cache`: it reads the local package index and never the network. */
+
+const INFO: ProgramInfo = { program: 'apt-cache', debianPackage: 'apt', code: 'APT_FAILED', timeoutMs: 30_000 }
+
+/** A Debian package name: also guarantees apt never reads it as an option. */
+export const DEBIAN_PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/
+
+export interface PackageRecord {
+  name: string
+  version: string
+  /** Names this package depends on; of each `a | b` alternative the first. */
+  depends: string[]
+}
+
+/** The record apt would install for `name` (its candidate version). */
+export async function candidatePackage(name: string): Promise<PackageRecord> {
+  if (!DEBIAN_PACKAGE_NAME.test(name)) throw new BpvmError('INVALID_INPUT', `${JSON.stringify(name)} is not a Debian package name`)
+  let stdout: string
+  try {
+    const result = await execa('apt-cache', ['show', '--no-all-versions', name], { timeout: INFO.timeoutMs, stdin: 'ignore', env: { LC_ALL: 'C' } })
+    stdout = result.stdout
+  } catch (error) {
+    const failure = programFailure(INFO, `apt-cache show ${name}`, error)
+    if (failure instanceof BpvmError && failure.code === INFO.code) {
+      // An empty or stale index is the usual cause on a fresh host.
+      failure.message += ` (is the package index current? run apt-get update as root)`
+    }
+    throw failure
+  }
+  return parseRecord(name, stdout)
+}
+
+/** Reads the first stanza of `apt-cache show` output. */
+export function parseRecord(name: string, text: string): PackageRecord {
+  const stanza = text.split(/\n\s*\n/)[0] ?? ''
+  const field = (key: string): string | undefined => new RegExp(`^${key}: *(.*)$`, 'm').exec(stanza)?.[1]?.trim()
+  const version = field('Version')
+  if (field('Package') !== name || !version) {
+    throw new BpvmError('APT_FAILED', `apt-cache has no installable version of ${name} (run apt-get update as root)`, { program: 'apt-cache' })
+  }
+  const depends = (field('Depends') ?? '')
+    .split(',')
+    .map((entry) => entry.split('|')[0]?.trim().split(/[\s(:]/)[0] ?? '')
+    .filter((dep) => dep !== '')
+  return { name, version, depends }
+}

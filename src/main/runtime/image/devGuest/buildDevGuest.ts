@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { appDirs } from '../../appDirs'
+import { withFileLock } from '../../state/fileLock'
+import { downloadPackages } from './aptGet'
+import { resolveDevGuestPackages, type DevGuestPackages } from './debianPackages'
+import { buildDirName, discardBuild, readCachedBuild, removeLeftovers, syncPath } from './devGuestCache'
+import { devGuestCmdline, MODULE_ROOTS } from './devGuestLayout'
+import { BUILD_FORMAT, devGuestInputsHash, INITRAMFS_FILE, KERNEL_FILE, MANIFEST_FILE, type DevGuestManifest } from './devGuestManifest'
+import { extractPackage } from './dpkgDeb'
+import { initramfsEntries } from './initramfsLayout'
+import { readKernelTree } from './kernelTree'
+import { writeNewcArchive } from './newcArchive'
+
+export type DevGuestPhase = 'resolve' | 'download' | 'unpack' | 'modules' | 'initramfs' | 'publish'
+
+export interface BuildDevGuestOptions {
+  /** Defaults to the app's cache directory; the build goes in `<cacheDir>/images/dev/<inputs hash>/`. */
+  cacheDir?: string
+  onProgress?: (progress: { phase: DevGuestPhase; message: string }) => void
+}
+
+export interface DevGuestBuild {
+  kernel: string
+  initramfs: string
+  /** Kernel command line the init expects (serial console, grace period). */
+  cmdline: string
+  manifest: DevGuestManifest
+  dir: string
+  fromCache: boolean
+  elapsedMs: number
+}
+
+/**
+ * The offline dev guest: Debian's cloud kernel and a busybox initramfs whose init runs the
+ * service like the cloud-init guest does, with no root image and no network access at boot.
+ * Built once per set of inputs and then taken from the cache.
+ */
+export async function buildDevGuest(options: BuildDevGuestOptions = {}): Promise<DevGuestBuild> {
+  const started = performance.now()
+  const progress = (phase: DevGuestPhase, message: string): void => options.onProgress?.({ phase, message })
+  const root = join(options.cacheDir ?? appDirs().cache, 'images', 'dev')
+
+  progress('resolve', 'resolving the kernel and busybox package versions')
+  const packages = await resolveDevGuestPackages()
+  const hash = devGuestInputsHash(packages)
+  const dir = join(root, hash)
+  const done = (manifest: DevGuestManifest, fromCache: boolean): DevGuestBuild => ({
+    kernel: join(dir, manifest.files.kernel.name),
+    initramfs: join(dir, manifest.files.initramfs.name),
+    cmdline: manifest.cmdline,
+    manifest,
+    dir,
+    fromCache,
+    elapsedMs: Math.round(performance.now() - started)
+  })
+
+  const cached = await readCachedBuild(dir, hash)
+  if (cached) return done(cached, true)
+
+  await mkdir(root, { recursive: true })
+  await removeLeftovers(root)
+  // The unpacked packages (over 100 MB) go beside the cache, not into a /tmp that may be RAM.
+  const partial = join(root, buildDirName(hash, 'partial'))
+  const work = join(root, buildDirName(hash, 'work'))
+  try {
+    await Promise.all([mkdir(partial), mkdir(work)])
+    const manifest = await buildInto(partial, work, packages, hash, progress)
+    progress('publish', `moving the build into ${dir}`)
+    // Under a lock, so a build that finishes at the same moment never removes this one, or this one it.
+    return await withFileLock(join(root, `.${hash}.lock`), async () => {
+      const theirs = await readCachedBuild(dir, hash)
+      if (theirs) return done(theirs, true)
+      await discardBuild(dir)
+      await rename(partial, dir)
+      return done(manifest, false)
+    })
+  } finally {
+    await Promise.all([rm(work, { recursive: true, force: true }), rm(partial, { recursive: true, force: true })])
+  }
+}
+
+type Progress = (phase: DevGuestPhase, message: string) => void
+
+async function buildInto(out: string, work: string, packages: DevGuestPackages, hash: string, progress: Progress): Promise<DevGuestManifest> {
+  const { kernel, busybox } = packages
+  progress('download', `downloading ${kernel.name} ${kernel.version} and ${busybox.name} ${busybox.version}`)
+  const debs = join(work, 'debs')
+  await mkdir(debs)
+  // One .deb per package, in the order asked.
+  const [kernelDeb, busyboxDeb] = (await downloadPackages([kernel, busybox], debs)) as [string, string]
+  progress('unpack', 'unpacking the packages')
+  const kernelRoot = join(work, 'kernel')
+  const busyboxRoot = join(work, 'busybox')
+  await Promise.all([extractPackage(kernelDeb, kernelRoot), extractPackage(busyboxDeb, busyboxRoot)])
+
+  progress('modules', `choosing kernel modules for ${MODULE_ROOTS.join(', ')}`)
+  const tree = await readKernelTree(kernelRoot, MODULE_ROOTS)
+
+  progress('initramfs', `writing the initramfs (${tree.modules.length} modules)`)
+  const kernelOut = join(out, KERNEL_FILE)
+  const initramfsOut = join(out, INITRAMFS_FILE)
+  await copyFile(tree.vmlinuz, kernelOut)
+  await writeNewcArchive(await initramfsEntries({ busybox: join(busyboxRoot, 'bin/busybox'), modules: tree.modules }), initramfsOut)
+
+  const manifest: DevGuestManifest = {
+    format: BUILD_FORMAT,
+    hash,
+    builtAt: new Date().toISOString(),
+    packages: { kernel: { name: kernel.name, version: kernel.version }, busybox: { name: busybox.name, version: busybox.version } },
+    kernelRelease: tree.release,
+    moduleRoots: [...MODULE_ROOTS],
+    modules: tree.modules.map((m) => m.name),
+    cmdline: devGuestCmdline(),
+    files: { kernel: await fileRecord(kernelOut), initramfs: await fileRecord(initramfsOut) }
+  }
+  await writeFile(join(out, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' })
+  for (const file of [kernelOut, initramfsOut, join(out, MANIFEST_FILE), out]) await syncPath(file)
+  return manifest
+}
+
+async function fileRecord(path: string): Promise<{ name: string; bytes: number; sha256: string }> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  return { name: path.slice(path.lastIndexOf('/') + 1), bytes: (await stat(path)).size, sha256: hash.digest('hex') }
+}

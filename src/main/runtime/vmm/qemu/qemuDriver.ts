@@ -1,0 +1,134 @@
+import { BpvmError } from '../../errors'
+import { linkExists } from '../../net/ipCommand'
+import { HOST_NET, type NetContext } from '../../net/netContext'
+import type { VmmDriver, VmmFiles } from '../vmmDriver'
+import { stderrTail } from '../stderrTail'
+import { VmmProcess } from '../vmmProcess'
+import { checkVmSpec, type VmSpec } from '../vmSpec'
+import { watchBoot } from './bootWatchdog'
+import { qemuArgsFor, SERIAL_CHARDEV_ID, type QemuArgOptions } from './qemuArgs'
+import { resolveAccel, vhostVsockAvailable, type AccelSetting } from './qemuHost'
+import { exitsWithin, QemuVm, type QemuLaunchReport } from './qemuVm'
+import { QmpClient } from './qmpClient'
+
+export interface QemuDriverOptions {
+  /** Default `qemu-system-x86_64`. */
+  program?: string
+  /** Put before QEMU's own arguments: with program `ip`, `['netns', 'exec', ns, 'qemu-system-x86_64']`. */
+  argsPrefix?: string[]
+  /** Default `auto`: KVM when /dev/kvm opens read-write, else TCG. */
+  accel?: AccelSetting
+  /** Where the pre-made TAP must exist; default the host's namespace. */
+  net?: NetContext
+  diskCache?: QemuArgOptions['diskCache']
+  /** How long the serial log may stay empty after the spawn before GUEST_SILENT; default 30 s. */
+  silentGuestMs?: number
+  /** How long QEMU may take to answer on QMP after the spawn; default 10 s. */
+  readyTimeoutMs?: number
+  /** How long `shutdown()` waits for QEMU to exit after `quit` before killing it; default 10 s. */
+  quitGraceMs?: number
+  /** Receives each launch note (the accelerator chosen, a missing vsock device) as it is made. */
+  onNote?: (note: string) => void
+}
+
+export interface QemuVmmDriver extends VmmDriver {
+  readonly kind: 'qemu'
+  launch(spec: VmSpec, files: VmmFiles): Promise<QemuVm>
+}
+
+export function qemuDriver(options: QemuDriverOptions = {}): QemuVmmDriver {
+  return { kind: 'qemu', launch: (spec, files) => launch(options, spec, files) }
+}
+
+async function launch(options: QemuDriverOptions, spec: VmSpec, files: VmmFiles): Promise<QemuVm> {
+  checkVmSpec(spec)
+  const notes: string[] = []
+  const note = (line: string): void => {
+    notes.push(line)
+    options.onNote?.(line)
+  }
+  const accel = await resolveAccel(options.accel ?? 'auto')
+  note(`accelerator: ${accel.reason}`)
+  const vsockAttached = spec.vsock !== undefined && (await vhostVsockAvailable())
+  if (spec.vsock && !vsockAttached) note('vsock: not attached, /dev/vhost-vsock is missing on this host (modprobe vhost_vsock)')
+  if (spec.nic && !(await linkExists(options.net ?? HOST_NET, spec.nic.tap))) {
+    // As root QEMU would make an unaddressed TAP of that name itself; the VM would have no network.
+    throw new BpvmError('TAP_MISSING', `${spec.name}: network interface ${spec.nic.tap} does not exist; it is created before QEMU starts`, {
+      link: spec.nic.tap
+    })
+  }
+  const args = qemuArgsFor(spec, files, { accel: accel.accel, vhostVsock: vsockAttached, diskCache: options.diskCache ?? 'none' })
+
+  // Filled by the readiness probe: the greeting it read opens the session the VM is driven over.
+  const ready: { qmp?: QmpClient } = {}
+  const program = options.program ?? 'qemu-system-x86_64'
+  const launchedAt = Date.now()
+  const vmm = await VmmProcess.start({
+    program,
+    args: [...(options.argsPrefix ?? []), ...args],
+    stdoutPath: files.stdoutPath,
+    stderrPath: files.stderrPath,
+    socketPath: files.socketPath,
+    isReady: async () => {
+      ready.qmp = await QmpClient.connect(files.socketPath, 1_000)
+      return true
+    },
+    readyTimeoutMs: options.readyTimeoutMs ?? 10_000
+  })
+  const stopWatch = new AbortController()
+  try {
+    const qmp = ready.qmp
+    if (!qmp) throw new BpvmError('QMP_CONNECT_FAILED', `${spec.name}: QEMU was ready but no QMP session was kept`)
+    await qmp.capabilities()
+    const report: QemuLaunchReport = { accel, launchedAt, vsockAttached, notes }
+    if (spec.serial.mode === 'pty') report.serialPty = await serialPty(qmp)
+    const boot =
+      spec.serial.mode === 'file'
+        ? watchBoot(spec.serial.path, { accel: accel.accel, launchedAt, silentAfterMs: options.silentGuestMs ?? 30_000, signal: stopWatch.signal })
+        : undefined
+    return new QemuVm({
+      name: spec.name,
+      process: vmm,
+      qmp,
+      report,
+      ...(boot ? { boot } : {}),
+      stopWatch,
+      quitGraceMs: options.quitGraceMs ?? 10_000,
+      program,
+      stderrPath: files.stderrPath
+    })
+  } catch (error) {
+    stopWatch.abort()
+    const failure = await explain(error, vmm, program, files.stderrPath)
+    ready.qmp?.close()
+    await vmm.kill()
+    throw failure
+  }
+}
+
+/**
+ * QEMU may die just after it answered the greeting (KVM refusing the vCPU setup, an abort):
+ * its last words on stderr say more than a closed QMP socket.
+ */
+async function explain(error: unknown, vmm: VmmProcess, program: string, stderrPath: string): Promise<unknown> {
+  if (!(error instanceof BpvmError && (error.code === 'QMP_CLOSED' || error.code === 'QMP_TIMEOUT'))) return error
+  if (!(await exitsWithin(vmm, 1_000))) return error
+  const exit = await vmm.exited
+  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`
+  return new BpvmError('VMM_EXITED', `${program} ${how} while its QMP session was being set up${await stderrTail(stderrPath)}`, {
+    program,
+    ...exit,
+    command: error.details?.command
+  })
+}
+
+/** The PTY QEMU opened for the serial console, from `query-chardev` (`pty:/dev/pts/N`). */
+async function serialPty(qmp: QmpClient): Promise<string> {
+  const answer = await qmp.execute('query-chardev')
+  const chardevs = Array.isArray(answer) ? (answer as Array<{ label?: unknown; filename?: unknown }>) : []
+  const serial = chardevs.find((c) => c.label === SERIAL_CHARDEV_ID)
+  if (typeof serial?.filename !== 'string' || !serial.filename.startsWith('pty:')) {
+    throw new BpvmError('QMP_ERROR', `QEMU reported no PTY for the serial console (${String(serial?.filename ?? 'no such chardev')})`)
+  }
+  return serial.filename.slice('pty:'.length)
+}

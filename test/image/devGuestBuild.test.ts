@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto'
+import { readdir, readFile, rm, truncate } from 'node:fs/promises'
+import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
+import { execa } from 'execa'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { appDirs } from '../../src/main/runtime/appDirs'
+import { buildDevGuest, type DevGuestBuild, type DevGuestPhase } from '../../src/main/runtime/image/devGuest/buildDevGuest'
+import { describeWithPrograms } from '../support/prerequisites'
+import { BUILD_PROGRAMS } from './devGuestFixtures'
+
+const BUILD_MS = 180_000
+
+describeWithPrograms([...BUILD_PROGRAMS, 'cpio'], 'building the dev guest from Debian packages', () => {
+  // Under the run's BPVM_HOME, but a cache of its own: the first build here is always a real one.
+  const cacheDir = join(appDirs().cache, `build-test-${randomBytes(4).toString('hex')}`)
+  const imagesDir = join(cacheDir, 'images', 'dev')
+  const phases: DevGuestPhase[] = []
+  let first: DevGuestBuild
+
+  beforeAll(async () => {
+    first = await buildDevGuest({ cacheDir, onProgress: ({ phase }) => phases.push(phase) })
+  }, BUILD_MS)
+  afterAll(() => rm(cacheDir, { recursive: true, force: true }))
+
+  /** Names in the initramfs, in archive order. */
+  async function initramfsNames(path: string): Promise<string[]> {
+    const { stdout } = await execa('cpio', ['-t', '--quiet'], { input: gunzipSync(await readFile(path)) })
+    return stdout.split('\n')
+  }
+
+  it('builds the kernel, the initramfs and their manifest from the packages apt resolves, in under a minute', async () => {
+    expect(first.fromCache).toBe(false)
+    expect(first.elapsedMs).toBeLessThan(60_000)
+    expect(phases).toEqual(['resolve', 'download', 'unpack', 'modules', 'initramfs', 'publish'])
+    const { manifest } = first
+    expect(first.dir).toBe(join(imagesDir, manifest.hash))
+    expect((await readdir(first.dir)).sort()).toEqual(['initramfs.img', 'manifest.json', 'vmlinuz'])
+    expect(JSON.parse(await readFile(join(first.dir, 'manifest.json'), 'utf8'))).toEqual(manifest)
+    expect(await readdir(imagesDir)).toEqual([manifest.hash])
+
+    expect(manifest.packages.kernel.name).toMatch(/^linux-image-\d.*-cloud-amd64$/)
+    expect(manifest.packages.kernel.name).toBe(`linux-image-${manifest.kernelRelease}`)
+    expect(manifest.packages.busybox.name).toBe('busybox-static')
+    // A bzImage carries "HdrS" at 0x202.
+    expect((await readFile(first.kernel)).subarray(0x202, 0x206).toString('latin1')).toBe('HdrS')
+    expect(first.cmdline).toMatch(/^console=ttyS0 panic=-1 .*bpvm\.grace=10/)
+  }, BUILD_MS)
+
+  it('puts busybox, the init and the chosen modules in the initramfs, each module after what it needs', async () => {
+    const names = await initramfsNames(first.initramfs)
+    for (const name of ['init', 'bin/busybox', 'bin/sh', 'dev/console', 'lib/bpvm/power-off', 'etc/acpi/PWRF/00000080', 'etc/bpvm/modules']) {
+      expect(names).toContain(name)
+    }
+    const { modules } = first.manifest
+    expect(names.filter((n) => n.startsWith('lib/modules/') && n.endsWith('.ko'))).toEqual(modules.map((m) => `lib/modules/${m}.ko`))
+    const { stdout } = await execa('cpio', ['-i', '--quiet', '--to-stdout', 'etc/bpvm/modules'], { input: gunzipSync(await readFile(first.initramfs)) })
+    expect(stdout.split('\n')).toEqual(modules)
+    for (const root of ['virtio_pci', 'virtio_blk', 'virtio_net', 'vfat', 'button', 'evdev']) expect(modules).toContain(root)
+    for (const [dep, user] of [['virtio', 'virtio_pci'], ['virtio_ring', 'virtio'], ['virtio', 'virtio_blk'], ['net_failover', 'virtio_net'], ['fat', 'vfat']]) {
+      expect(modules.indexOf(dep ?? ''), `${dep} before ${user}`).toBeLessThan(modules.indexOf(user ?? ''))
+      expect(modules.indexOf(dep ?? '')).toBeGreaterThanOrEqual(0)
+    }
+  })
+
+  it('takes the second call from the cache without building again', async () => {
+    const second = await buildDevGuest({ cacheDir })
+    expect(second.fromCache).toBe(true)
+    expect(second.dir).toBe(first.dir)
+    expect(second.manifest).toEqual(first.manifest)
+    expect(second.elapsedMs).toBeLessThan(first.elapsedMs)
+  }, BUILD_MS)
+
+  it('rebuilds a cached build whose files are damaged, leaving nothing half-made beside it', async () => {
+    await truncate(first.initramfs, 1000)
+    const rebuilt = await buildDevGuest({ cacheDir })
+    expect(rebuilt.fromCache).toBe(false)
+    expect(rebuilt.dir).toBe(first.dir)
+    expect(rebuilt.manifest.files).toEqual(first.manifest.files)
+    expect((await readFile(rebuilt.initramfs)).length).toBe(first.manifest.files.initramfs.bytes)
+    expect(await readdir(imagesDir)).toEqual([first.manifest.hash])
+  }, BUILD_MS)
+
+  it('lets two builds of a cold cache run at once: both succeed and one build is kept', async () => {
+    const otherCache = join(appDirs().cache, `build-race-${randomBytes(4).toString('hex')}`)
+    try {
+      const builds = await Promise.all([buildDevGuest({ cacheDir: otherCache }), buildDevGuest({ cacheDir: otherCache })])
+      expect(builds[0].dir).toBe(builds[1].dir)
+      expect(builds.map((b) => b.fromCache).sort()).toEqual([false, true])
+      expect(await readdir(join(otherCache, 'images', 'dev'))).toEqual([builds[0].manifest.hash])
+      expect((await readFile(builds[0].initramfs)).length).toBe(builds[0].manifest.files.initramfs.bytes)
+    } finally {
+      await rm(otherCache, { recursive: true, force: true })
+    }
+  }, BUILD_MS)
+})
