@@ -3,6 +3,7 @@ import { reportParseError } from './cliOutput'
 import { registerDiskCommands } from './diskCommands'
 import { registerDoctorCommand } from './doctorCommand'
 import { registerImageCommands } from './imageCommands'
+import { registerInstanceCommands } from './instanceCommands'
 import { registerNetCommands } from './netCommands'
 
 /** The `bpvm` command line: a thin host over the same runtime the desktop app uses. */
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: () => undefined, outputError: () => undefined })
   registerDiskCommands(program)
+  registerInstanceCommands(program)
   registerNetCommands(program)
   registerImageCommands(program)
   registerDoctorCommand(program)

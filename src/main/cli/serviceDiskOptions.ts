@@ -34,11 +34,14 @@ const count = (_value: unknown, previous: number): number => previous + 1
  * arguments. URLs are required because they must be reachable from inside the VM.
  */
 export function addServiceDiskOptions(command: Command): Command {
+  return addServiceOptions(command.requiredOption('--out <image>', 'disk image to write').option('--json', 'print the result as JSON'))
+}
+
+/** The service's binary, keystore, environment and arguments: shared by `disk service` and `launch`. */
+export function addServiceOptions(command: Command): Command {
   return command
     .requiredOption('--binary <file>', "the blueprint's executable (becomes /srv/service in the VM)")
     .option('--keystore <dir>', 'keystore directory, copied as it is to /srv/keystore (empty when omitted)')
-    .requiredOption('--out <image>', 'disk image to write')
-    .option('--json', 'print the result as JSON')
     .optionsGroup('Service environment:')
     .requiredOption('--http-rpc-url <url>', 'HTTP_RPC_URL, as reachable from inside the VM')
     .requiredOption('--ws-rpc-url <url>', 'WS_RPC_URL, as reachable from inside the VM')

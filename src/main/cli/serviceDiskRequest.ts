@@ -4,10 +4,14 @@ import type { ServiceDiskOptions } from './serviceDiskOptions'
 
 /** The parsed `disk service` options as the runtime's typed request. */
 export function serviceDiskRequest(options: ServiceDiskOptions): ServiceDiskRequest {
+  return { ...serviceParts(options), out: options.out }
+}
+
+/** The service's binary, keystore, environment and arguments, as `disk service` and `launch` take them. */
+export function serviceParts(options: Omit<ServiceDiskOptions, 'out'>): Omit<ServiceDiskRequest, 'out'> {
   return {
     binary: options.binary,
     ...(options.keystore === undefined ? {} : { keystore: options.keystore }),
-    out: options.out,
     env: {
       httpRpcUrl: options.httpRpcUrl,
       wsRpcUrl: options.wsRpcUrl,

@@ -143,6 +143,14 @@ export class QemuVm implements RunningVm {
     this.release()
   }
 
+  /**
+   * Lets go of the VM without stopping it: QMP accepts one client at a time, so a process that
+   * launched a VM and is done with it must hand QMP over to whoever asks next.
+   */
+  detach(): void {
+    this.release(new BpvmError('DETACHED', `${this.parts.name}: no longer watched by this process`, { vm: this.parts.name }))
+  }
+
   /** Only the first reason counts: a stop that was asked for is not reported as a crash. */
   private release(reason?: BpvmError): void {
     const { name } = this.parts

@@ -1,0 +1,72 @@
+import { parseSize } from '../runtime/disk/parseSize'
+import { invalidInput } from '../runtime/errors'
+import { listInstances, readInstance, type InstanceRecord } from '../runtime/instance/instanceRecord'
+import { instanceStatus } from '../runtime/instance/instanceStatus'
+import { launchInstance, type LaunchProgress } from '../runtime/instance/launchInstance'
+import { teardownInstance, type TeardownReport } from '../runtime/instance/teardownInstance'
+import { followUntilStopped } from './followSerial'
+import type { LaunchOptions } from './instanceCommands'
+import { serviceParts } from './serviceDiskRequest'
+import type { AccelSetting } from '../runtime/vmm/qemu/qemuHost'
+
+/** One line of `bpvm ls`. */
+export interface InstanceRow {
+  name: string
+  status: string
+  reason: string
+  ip: string
+  vmm: string
+  since: string
+  vcpus: number
+  memoryBytes: number
+}
+
+async function row(record: InstanceRecord): Promise<InstanceRow> {
+  const status = await instanceStatus(record)
+  return {
+    name: record.name, status: status.status, reason: status.reason, ip: record.net.guestAddress, vmm: record.vmm,
+    since: status.since, vcpus: record.limits.vcpus, memoryBytes: record.limits.memoryBytes
+  }
+}
+
+const wholeNumber = (text: string | undefined, field: string): number | undefined => {
+  if (text === undefined) return undefined
+  if (!/^\d+$/.test(text)) throw invalidInput(field, `expected a whole number, got ${JSON.stringify(text)}`)
+  return Number(text)
+}
+
+export async function launch(options: LaunchOptions, progress: (p: LaunchProgress) => void): Promise<InstanceRow> {
+  const parts = serviceParts(options)
+  const memoryBytes = options.memory === undefined ? undefined : parseSize(options.memory, '--memory')
+  const storageBytes = options.storage === undefined ? undefined : parseSize(options.storage, '--storage')
+  const vcpus = wholeNumber(options.cpus, '--cpus')
+  const grace = wholeNumber(options.grace, '--grace')
+  const record = await launchInstance(
+    {
+      name: options.name, ...parts,
+      ...(memoryBytes === undefined ? {} : { memoryBytes }),
+      ...(storageBytes === undefined ? {} : { storageBytes }),
+      ...(vcpus === undefined ? {} : { vcpus }),
+      ...(grace === undefined ? {} : { guestGraceSeconds: grace }),
+      ...(options.vmm === undefined ? {} : { vmm: options.vmm }),
+      ...(options.image === undefined ? {} : { image: options.image }),
+      ...(options.accel === undefined ? {} : { accel: options.accel as AccelSetting })
+    },
+    progress
+  )
+  if (!options.detach && !options.json) await followUntilStopped(record)
+  return row((await readInstance(record.name)) ?? record)
+}
+
+export async function list(): Promise<InstanceRow[]> {
+  return Promise.all((await listInstances()).map(row))
+}
+
+export async function down(name: string | undefined, options: { all?: boolean; force?: boolean; timeout?: string; purge?: boolean }): Promise<TeardownReport[]> {
+  if (name === undefined && !options.all) throw invalidInput('name', 'name an instance, or pass --all')
+  if (name !== undefined && options.all) throw invalidInput('name', 'give a name or --all, not both')
+  const seconds = wholeNumber(options.timeout, '--timeout')
+  const teardown = { ...(options.force ? { force: true } : {}), ...(options.purge ? { purge: true } : {}), ...(seconds === undefined ? {} : { graceMs: seconds * 1000 }) }
+  const names = name !== undefined ? [name] : (await listInstances()).map((r) => r.name)
+  return Promise.all(names.map((n) => teardownInstance(n, teardown)))
+}

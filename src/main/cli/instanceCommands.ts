@@ -1,0 +1,77 @@
+import type { Command } from 'commander'
+import type { LaunchProgress } from '../runtime/instance/launchInstance'
+import { runAction } from './cliOutput'
+import { addServiceOptions, type ServiceDiskOptions } from './serviceDiskOptions'
+import type { InstanceRow } from './instanceActions'
+
+// Runtime modules load when an action runs, so `bpvm` starts fast (see diskCommands.ts).
+const actions = () => import('./instanceActions')
+
+export interface LaunchOptions extends Omit<ServiceDiskOptions, 'out'> {
+  name: string
+  memory?: string
+  cpus?: string
+  storage?: string
+  vmm?: string
+  image?: string
+  accel?: string
+  grace?: string
+  detach?: boolean
+}
+
+function describeRows(rows: InstanceRow[]): string {
+  if (rows.length === 0) return 'No instances. `bpvm launch --name NAME --binary FILE …` starts one.'
+  const head = ['NAME', 'STATUS', 'IP', 'VMM', 'SINCE', 'REASON']
+  const lines = rows.map((r) => [r.name, r.status, r.ip, r.vmm, r.since, r.reason])
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)))
+  return [head, ...lines].map((l) => l.map((cell, i) => (i === l.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n')
+}
+
+/** `bpvm launch | ls | down`: the instance lifecycle. */
+export function registerInstanceCommands(program: Command): void {
+  addServiceOptions(program.command('launch').description('boot a blueprint service in its own micro-VM'))
+    .requiredOption('--name <name>', 'instance name (a–z, 0–9, "-")')
+    .optionsGroup('VM:')
+    .option('--memory <size>', 'memory, e.g. 512M (default 512M)')
+    .option('--cpus <n>', 'vCPUs (default 1)')
+    .option('--storage <size>', 'data disk size, e.g. 1G (default 1G); an existing data disk is kept')
+    .option('--vmm <vmm>', 'qemu (cloud-hypervisor launches are not available yet)')
+    .option('--image <image>', 'dev (the offline dev guest)')
+    .option('--accel <accel>', 'auto, kvm or tcg (default auto)')
+    .option('--grace <seconds>', 'how long the guest gives the service after the power button (default 10)')
+    .option('--detach', 'return once the VM is up instead of following its serial log until it stops')
+    .option('--json', 'print the result as JSON')
+    .action(async (options: LaunchOptions) => {
+      const progress = (p: LaunchProgress): void => void process.stderr.write(`bpvm: [${p.step}] ${p.message}\n`)
+      await runAction(
+        options.json,
+        async () => (await actions()).launch(options, options.json ? () => undefined : progress),
+        (row) => `${row.name}: ${row.status} (${row.reason}), guest ${row.ip}`
+      )
+    })
+
+  program
+    .command('ls')
+    .description('list instances with their status, address and VMM')
+    .option('--json', 'print the result as JSON')
+    .action(async (options: { json?: boolean }) => {
+      await runAction(options.json, async () => (await actions()).list(), describeRows)
+    })
+
+  program
+    .command('down')
+    .description('stop instances and give back their network; disks are kept unless --purge')
+    .argument('[name]', 'the instance to stop')
+    .option('--all', 'every instance, in parallel')
+    .option('--force', 'kill the VMM now instead of pressing the power button first')
+    .option('--timeout <seconds>', 'how long to wait after the power button before killing (default 30)')
+    .option('--purge', 'also delete the disks, logs and record')
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string | undefined, options: { all?: boolean; force?: boolean; timeout?: string; purge?: boolean; json?: boolean }) => {
+      await runAction(
+        options.json,
+        async () => (await actions()).down(name, options),
+        (reports) => (reports.length === 0 ? 'No instances to stop.' : reports.map((r) => `${r.name}: ${r.status} (${r.reason}); VMM ${r.stopped}${r.purged ? '; purged' : ''}`).join('\n'))
+      )
+    })
+}

@@ -1,0 +1,91 @@
+import { mkdir, readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { z } from 'zod'
+import { appDirs } from '../appDirs'
+import { BpvmError, invalidInput } from '../errors'
+import { readTextIfExists, writeJsonAtomic } from '../state/atomicJson'
+
+/** What bpvm remembers of one instance, in `<state>/instances/<name>/instance.json`. */
+const recordSchema = z.object({
+  version: z.literal(1),
+  name: z.string(),
+  vmm: z.literal('qemu'),
+  image: z.literal('dev'),
+  accel: z.enum(['auto', 'kvm', 'tcg']),
+  limits: z.object({ memoryBytes: z.number(), vcpus: z.number(), storageBytes: z.number() }),
+  net: z.object({ id: z.number(), tap: z.string(), subnet: z.string(), hostAddress: z.string(), guestAddress: z.string(), prefix: z.number(), egress: z.string() }),
+  /** The VMM process, once started: found again by pid and start time after a restart. */
+  process: z.object({ pid: z.number(), startTime: z.string() }).optional(),
+  /** `launching` until every step is done; `stopped` once torn down. */
+  phase: z.enum(['launching', 'running', 'stopped']),
+  outcome: z.object({ status: z.enum(['Finished', 'Error']), reason: z.string(), at: z.string() }).optional(),
+  createdAt: z.string(),
+  updatedAt: z.string()
+})
+
+export type InstanceRecord = z.infer<typeof recordSchema>
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$|^[a-z0-9]$/
+
+export function checkInstanceName(name: string): string {
+  if (typeof name !== 'string' || !NAME.test(name)) {
+    throw invalidInput('name', `${JSON.stringify(name)} must be 1–32 characters of a–z, 0–9 and "-", not starting or ending with "-"`)
+  }
+  return name
+}
+
+/** Where one instance's files live: its record, logs and control socket (state), its disks (data). */
+export function instancePaths(name: string, dirs = appDirs()) {
+  const state = join(dirs.state, 'instances', name)
+  const logs = join(state, 'logs')
+  return {
+    state,
+    record: join(state, 'instance.json'),
+    logs,
+    serialLog: join(logs, 'guest.log'),
+    vmmStdout: join(logs, 'vmm.stdout.log'),
+    vmmStderr: join(logs, 'vmm.stderr.log'),
+    launchLog: join(logs, 'launch.log'),
+    socket: join(state, 'vmm.sock'),
+    disks: join(dirs.data, 'instances', name)
+  }
+}
+
+export type InstancePaths = ReturnType<typeof instancePaths>
+
+export async function readInstance(name: string): Promise<InstanceRecord | undefined> {
+  const file = instancePaths(name).record
+  const text = await readTextIfExists(file)
+  if (text === undefined) return undefined
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    parsed = undefined
+  }
+  const result = recordSchema.safeParse(parsed)
+  if (!result.success) throw new BpvmError('STATE_CORRUPT', `${file} is not a valid instance record; fix or delete it`, { file })
+  return result.data
+}
+
+export async function writeInstance(record: InstanceRecord): Promise<InstanceRecord> {
+  const paths = instancePaths(record.name)
+  await mkdir(paths.logs, { recursive: true, mode: 0o700 })
+  const next = { ...record, updatedAt: new Date().toISOString() }
+  await writeJsonAtomic(paths.record, next)
+  return next
+}
+
+export async function listInstances(): Promise<InstanceRecord[]> {
+  const dir = join(appDirs().state, 'instances')
+  const names = await readdir(dir).catch(() => [] as string[])
+  const records = await Promise.all(names.filter((n) => NAME.test(n)).map((n) => readInstance(n)))
+  return records.filter((r): r is InstanceRecord => r !== undefined).sort((a, b) => a.name.localeCompare(b.name))
+}
+
+/** Forgets an instance: its record and logs, and its disks. Only paths under our own directories. */
+export async function purgeInstance(name: string): Promise<void> {
+  const paths = instancePaths(checkInstanceName(name))
+  await rm(paths.disks, { recursive: true, force: true })
+  await rm(paths.state, { recursive: true, force: true })
+}

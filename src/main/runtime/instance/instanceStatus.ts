@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises'
+import { isProcessAlive } from '../state/processIdentity'
+import { parseGuestMarker, type GuestMarker } from '../vmm/guestMarkers'
+import { qemuState } from './qemuControl'
+import { instancePaths, type InstanceRecord } from './instanceRecord'
+
+export type InstanceStatus = 'NotStarted' | 'Pending' | 'Running' | 'Finished' | 'Error' | 'Unknown'
+
+export interface StatusReport {
+  status: InstanceStatus
+  reason: string
+  /** ISO time the status was reached, as far as it is known. */
+  since: string
+}
+
+/** The service's start and exit as the guest reported them on its serial console. */
+export async function serviceMarkers(serialLog: string): Promise<GuestMarker[]> {
+  const text = await readFile(serialLog, 'utf8').catch(() => '')
+  return text.split('\n').flatMap((line) => parseGuestMarker(line) ?? [])
+}
+
+function fromExit(marker: GuestMarker & { event: 'service-exited' }, since: string): StatusReport {
+  return marker.status === 0
+    ? { status: 'Finished', reason: 'the service exited with status 0', since }
+    : { status: 'Error', reason: `the service exited with status ${marker.status}`, since }
+}
+
+/**
+ * Derived, never assumed: whether the VMM process is alive (pid and start time), what QEMU
+ * says of the VM, and the service's start and exit markers in the guest's serial log.
+ */
+export async function instanceStatus(record: InstanceRecord): Promise<StatusReport> {
+  if (record.phase === 'stopped' && record.outcome) return { status: record.outcome.status, reason: record.outcome.reason, since: record.outcome.at }
+  if (!record.process) return { status: record.phase === 'launching' ? 'Pending' : 'NotStarted', reason: 'no VMM started yet', since: record.updatedAt }
+  const paths = instancePaths(record.name)
+  const markers = await serviceMarkers(paths.serialLog)
+  const exited = markers.find((m): m is GuestMarker & { event: 'service-exited' } => m.event === 'service-exited')
+  const started = markers.some((m) => m.event === 'service-started')
+  const alive = await isProcessAlive(record.process)
+  if (exited) return fromExit(exited, record.updatedAt)
+  if (!alive) {
+    return { status: 'Error', reason: started ? 'the VMM exited while the service was running' : 'the VMM exited before the service started', since: record.updatedAt }
+  }
+  const vm = await qemuState(paths.socket)
+  if (vm === 'unknown') return { status: 'Unknown', reason: 'the VMM runs but does not answer on its control socket', since: record.updatedAt }
+  if (vm === 'paused') return { status: 'Pending', reason: 'the VM is paused', since: record.updatedAt }
+  if (record.phase === 'launching') return { status: 'Pending', reason: 'launching', since: record.updatedAt }
+  return started
+    ? { status: 'Running', reason: 'the service is running', since: record.updatedAt }
+    : { status: 'Pending', reason: 'the guest is booting', since: record.updatedAt }
+}

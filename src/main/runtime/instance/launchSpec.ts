@@ -1,0 +1,65 @@
+import { invalidInput } from '../errors'
+import type { ServiceArgsInput, ServiceEnvInput } from '../disk/serviceEnv'
+import type { AccelSetting } from '../vmm/qemu/qemuHost'
+import { checkInstanceName } from './instanceRecord'
+
+/** Everything a user chooses for one launch; validated before anything is made. */
+export interface LaunchSpec {
+  name: string
+  binary: string
+  keystore?: string
+  env: ServiceEnvInput
+  args: ServiceArgsInput
+  memoryBytes?: number
+  vcpus?: number
+  storageBytes?: number
+  vmm?: string
+  image?: string
+  accel?: AccelSetting
+  /** Seconds the guest gives the service after the power button before powering off anyway. */
+  guestGraceSeconds?: number
+}
+
+export interface CheckedLaunch extends LaunchSpec {
+  memoryBytes: number
+  vcpus: number
+  storageBytes: number
+  vmm: 'qemu'
+  image: 'dev'
+  accel: AccelSetting
+}
+
+const MiB = 1024 * 1024
+
+export function checkLaunchSpec(spec: LaunchSpec): CheckedLaunch {
+  checkInstanceName(spec.name)
+  const vmm = spec.vmm ?? 'qemu'
+  if (vmm !== 'qemu') throw invalidInput('vmm', `${JSON.stringify(vmm)} cannot launch instances yet; use qemu`)
+  const image = spec.image ?? 'dev'
+  if (image !== 'dev') throw invalidInput('image', `${JSON.stringify(image)} cannot launch instances yet; use dev`)
+  const accel = spec.accel ?? 'auto'
+  if (!['auto', 'kvm', 'tcg'].includes(accel)) throw invalidInput('accel', `must be auto, kvm or tcg, got ${JSON.stringify(accel)}`)
+  const memoryBytes = spec.memoryBytes ?? 512 * MiB
+  if (!Number.isSafeInteger(memoryBytes) || memoryBytes < 128 * MiB || memoryBytes % MiB !== 0) throw invalidInput('memory', 'must be a whole number of MiB, at least 128 MiB')
+  const vcpus = spec.vcpus ?? 1
+  if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 64) throw invalidInput('cpus', `must be from 1 to 64, got ${vcpus}`)
+  const storageBytes = spec.storageBytes ?? 1024 * MiB
+  if (!Number.isSafeInteger(storageBytes) || storageBytes < 64 * MiB) throw invalidInput('storage', 'must be at least 64 MiB')
+  return { ...spec, memoryBytes, vcpus, storageBytes, vmm, image, accel }
+}
+
+/**
+ * An RPC URL on the host's loopback means the host itself, which the guest reaches at its
+ * TAP's address, as the reference does.
+ */
+export function rewriteLoopbackUrl(url: string, hostAddress: string): string {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return url
+  }
+  if (!/^127\.\d+\.\d+\.\d+$/.test(parsed.hostname) && parsed.hostname !== 'localhost') return url
+  // Only the host changes; the rest of the URL stays as the user wrote it.
+  return url.replace(parsed.hostname, hostAddress)
+}

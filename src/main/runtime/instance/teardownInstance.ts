@@ -1,0 +1,71 @@
+import { rm } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { BpvmError } from '../errors'
+import { deleteLink } from '../net/ipCommand'
+import { LeaseStore } from '../net/leaseStore'
+import { HOST_NET } from '../net/netContext'
+import { removeVmRules } from '../net/vmNetRules'
+import { isProcessAlive } from '../state/processIdentity'
+import { stopDetachedVmm } from '../vmm/vmmProcess'
+import { checkInstanceName, instancePaths, purgeInstance, readInstance, writeInstance, type InstanceRecord } from './instanceRecord'
+import { instanceStatus, type InstanceStatus } from './instanceStatus'
+import { appendLaunchStep } from './launchStepLog'
+import { qemuPowerButton } from './qemuControl'
+
+export interface TeardownOptions {
+  /** Kill the VMM now instead of pressing the power button first. */
+  force?: boolean
+  /** How long the guest gets after the power button before the VMM is killed; default 30 s. */
+  graceMs?: number
+  /** Also delete the instance's disks, logs and record. */
+  purge?: boolean
+}
+
+export interface TeardownReport {
+  name: string
+  status: InstanceStatus
+  reason: string
+  /** How the VMM ended: it was already gone, the guest powered off, or it was killed. */
+  stopped: 'already' | 'graceful' | 'killed'
+  purged: boolean
+}
+
+/**
+ * Stops an instance and gives back everything it holds: the VMM process, its nftables rules,
+ * its TAP, its control socket and its lease. An instance that already died, or was already torn
+ * down, is cleaned up quietly. Disks stay unless `purge`.
+ */
+export async function teardownInstance(name: string, options: TeardownOptions = {}): Promise<TeardownReport> {
+  const record = await readInstance(checkInstanceName(name))
+  if (!record) throw new BpvmError('INSTANCE_NOT_FOUND', `no instance called ${name}`, { name })
+  const paths = instancePaths(name)
+  let stopped: TeardownReport['stopped'] = 'already'
+  const identity = record.process
+  if (identity && (await isProcessAlive(identity))) {
+    if (!options.force && (await qemuPowerButton(paths.socket))) {
+      const deadline = Date.now() + (options.graceMs ?? 30_000)
+      while (Date.now() < deadline && (await isProcessAlive(identity))) await sleep(100)
+    }
+    stopped = (await isProcessAlive(identity)) ? 'killed' : 'graceful'
+    await stopDetachedVmm(identity, 2_000)
+  }
+  const ended = record.phase === 'stopped' && record.outcome ? record.outcome : await outcomeOf(record, stopped)
+  await removeVmRules(HOST_NET, record.net.tap)
+  await deleteLink(HOST_NET, record.net.tap)
+  await rm(paths.socket, { force: true })
+  await (await LeaseStore.open()).release(name)
+  if (record.phase !== 'stopped') {
+    await writeInstance({ ...record, phase: 'stopped', outcome: { status: ended.status, reason: ended.reason, at: new Date().toISOString() } })
+    await appendLaunchStep(paths.launchLog, 'teardown', `stopped (${stopped}): ${ended.status}, ${ended.reason}`)
+  }
+  if (options.purge) await purgeInstance(name)
+  return { name, status: ended.status, reason: ended.reason, stopped, purged: options.purge === true }
+}
+
+/** How the instance ended, now that its VMM is gone: the service's own exit marker decides first. */
+async function outcomeOf(record: InstanceRecord, stopped: TeardownReport['stopped']): Promise<{ status: 'Finished' | 'Error'; reason: string }> {
+  const derived = await instanceStatus(record)
+  if (derived.status === 'Finished' || derived.status === 'Error') return { status: derived.status, reason: derived.reason }
+  if (stopped === 'killed') return { status: 'Error', reason: 'the VMM was killed before the service ended' }
+  return { status: 'Finished', reason: `torn down (${derived.reason})` }
+}

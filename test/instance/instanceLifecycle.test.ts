@@ -1,0 +1,117 @@
+import { readFile, writeFile, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { beforeAll, expect, it } from 'vitest'
+import { buildDevGuest } from '../../src/main/runtime/image/devGuest/buildDevGuest'
+import { isProcessAlive } from '../../src/main/runtime/state/processIdentity'
+import { useNetns } from '../support/netns'
+import { describeAsRoot, describeWithPrograms } from '../support/prerequisites'
+import { envelope, runCli } from '../support/runCli'
+import { useTempDirs } from '../support/tempDirs'
+
+const SERVICE = `#!/bin/sh
+echo "svc: args $*"
+echo "svc: http $HTTP_RPC_URL chain $CHAIN"
+find /srv/keystore -type f | sed 's/^/svc: key /'
+echo "kept" > "$DATA_DIR/file" && echo "svc: data $(cat "$DATA_DIR/file")"
+gw=$(ip route | awk '/default/ { print $3 }')
+ping -c 1 -W 5 "$gw" > /dev/null && echo "svc: ping $gw ok"
+trap 'echo "svc: SIGINT"; exit 0' INT
+while :; do sleep 1; done
+`
+
+describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a network namespace)', () => {
+  describeWithPrograms(['qemu-system-x86_64', 'qemu-img', 'ip', 'nft', 'apt-get', 'dpkg-deb', 'depmod'], 'launch, status, teardown', () => {
+    const netns = useNetns()
+    const tempDir = useTempDirs()
+    // The namespaces have no way out, so the dev guest is built (from Debian packages) beforehand,
+    // into the cache the CLI will find it in.
+    const home = join(process.env.BPVM_HOME ?? '/tmp', 'lifecycle-home')
+    beforeAll(async () => {
+      await buildDevGuest({ cacheDir: join(home, 'cache') })
+    }, 300_000)
+
+    async function host(): Promise<{ ns: string; work: string; cli: (args: string[]) => ReturnType<typeof runCli> }> {
+      const ns = await netns.create()
+      const upstream = await netns.create()
+      await netns.veth(ns, 'uplink0', upstream, 'down0')
+      await netns.run(ns, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'uplink0'])
+      await netns.run(ns, 'ip', ['route', 'add', 'default', 'via', '192.0.2.254'])
+      const work = await tempDir()
+      await mkdir(join(work, 'keystore', 'sr25519'), { recursive: true })
+      await writeFile(join(work, 'keystore', 'sr25519', 'key-1'), 'secret')
+      await writeFile(join(work, 'service.sh'), SERVICE, { mode: 0o755 })
+      const cli = (args: string[]) => runCli(args, { prefix: ['ip', 'netns', 'exec', ns], env: { BPVM_HOME: home } })
+      return { ns, work, cli }
+    }
+
+    const launchArgs = (work: string, name: string) => [
+      'launch', '--name', name, '--binary', join(work, 'service.sh'), '--keystore', join(work, 'keystore'),
+      '--http-rpc-url', 'http://127.0.0.1:9944', '--ws-rpc-url', 'ws://127.0.0.1:9944', '--blueprint-id', '1', '--service-id', '2',
+      '--accel', 'tcg', '--memory', '256M', '--storage', '256M', '--detach', '--json'
+    ]
+
+    async function waitForStatus(cli: (args: string[]) => ReturnType<typeof runCli>, name: string, wanted: string, timeoutMs: number): Promise<Record<string, unknown>> {
+      const deadline = Date.now() + timeoutMs
+      for (;;) {
+        const rows = envelope(await cli(['ls', '--json'])).value as Array<Record<string, unknown>>
+        const found = rows.find((r) => r.name === name)
+        if (found?.status === wanted) return found
+        if (Date.now() > deadline) throw new Error(`${name} did not become ${wanted}: ${JSON.stringify(found)}`)
+        await new Promise((r) => setTimeout(r, 250))
+      }
+    }
+
+    it('launches a service, shows it Running with its output, and tears it down leaving nothing behind', async () => {
+      const { ns, work, cli } = await host()
+      const launched = await cli(launchArgs(work, 'svc'))
+      expect(launched.stderr).toBe('')
+      expect(envelope(launched)).toMatchObject({ ok: true, value: { name: 'svc', ip: '172.30.0.2', vmm: 'qemu' } })
+
+      const running = await waitForStatus(cli, 'svc', 'Running', 90_000)
+      expect(running).toMatchObject({ ip: '172.30.0.2', vmm: 'qemu', vcpus: 1, memoryBytes: 256 * 1024 * 1024 })
+      const guestLog = join(home, 'state', 'instances', 'svc', 'logs', 'guest.log')
+      const deadline = Date.now() + 60_000
+      while (!(await readFile(guestLog, 'utf8')).includes('svc: ping') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250))
+      const log = await readFile(guestLog, 'utf8')
+      expect(log).toContain('svc: args run')
+      // The host's loopback became the TAP's address; CHAIN was decided on the URL as given.
+      expect(log).toContain('svc: http http://172.30.0.1:9944 chain local_testnet')
+      expect(log).toContain('svc: key /srv/keystore/sr25519/key-1')
+      expect(log).toContain('svc: data kept')
+      expect(log).toContain('svc: ping 172.30.0.1 ok')
+      const launchLog = await readFile(join(home, 'state', 'instances', 'svc', 'logs', 'launch.log'), 'utf8')
+      for (const step of ['check', 'image', 'lease', 'disks', 'tap', 'vmm', 'rules', 'running']) expect(launchLog).toMatch(new RegExp(` ${step}: `))
+      expect(await netns.run(ns, 'nft', ['list', 'table', 'inet', 'tangle_router'])).toContain('tap-tngl-1-masquerade')
+
+      const down = await cli(['down', 'svc', '--json', '--timeout', '30'])
+      expect(envelope(down)).toMatchObject({ ok: true, value: [{ name: 'svc', status: 'Finished', stopped: 'graceful' }] })
+      expect(await readFile(guestLog, 'utf8')).toContain('svc: SIGINT')
+      const after = envelope(await cli(['ls', '--json'])).value as Array<Record<string, unknown>>
+      expect(after).toMatchObject([{ name: 'svc', status: 'Finished' }])
+      // Nothing left: no VMM, no TAP, no rules, no lease, no socket.
+      expect(await netns.run(ns, 'ip', ['-o', 'link', 'show'])).not.toContain('tap-tngl-1')
+      expect(await netns.run(ns, 'nft', ['list', 'tables'])).not.toContain('tangle_router')
+      expect(JSON.parse(await readFile(join(home, 'state', 'leases.json'), 'utf8')).leases).toEqual([])
+      await expect(readFile(join(home, 'state', 'instances', 'svc', 'vmm.sock'))).rejects.toMatchObject({ code: 'ENOENT' })
+      const record = JSON.parse(await readFile(join(home, 'state', 'instances', 'svc', 'instance.json'), 'utf8'))
+      expect(await isProcessAlive(record.process)).toBe(false)
+      // Tearing down twice is quiet.
+      expect(envelope(await cli(['down', 'svc', '--json']))).toMatchObject({ ok: true, value: [{ name: 'svc', stopped: 'already' }] })
+    })
+
+    it('rolls back every step when a launch fails, and reports the step', async () => {
+      const { ns, work, cli } = await host()
+      // Something else already holds the TAP name the launch will want.
+      await netns.run(ns, 'ip', ['tuntap', 'add', 'dev', 'tap-tngl-1', 'mode', 'tap'])
+      const failed = await cli(launchArgs(work, 'broken'))
+      expect(failed.exitCode).toBe(1)
+      expect(failed.stderrLines).toEqual([expect.stringMatching(/^bpvm: launch failed at step "tap": network interface tap-tngl-1 already exists$/)])
+      expect(JSON.parse(await readFile(join(home, 'state', 'leases.json'), 'utf8')).leases).toEqual([])
+      expect(await netns.run(ns, 'nft', ['list', 'tables'])).not.toContain('tangle_router')
+      const rows = envelope(await cli(['ls', '--json'])).value as Array<Record<string, unknown>>
+      expect(rows.filter((r) => r.name === 'broken')).toMatchObject([{ name: 'broken', status: 'Error', reason: expect.stringContaining('step "tap"') }])
+      await expect(readFile(join(home, 'data', 'instances', 'broken', 'service.img'))).rejects.toMatchObject({ code: 'ENOENT' })
+      await expect(readFile(join(home, 'data', 'instances', 'broken', 'data.qcow2'))).rejects.toMatchObject({ code: 'ENOENT' })
+    })
+  })
+})
