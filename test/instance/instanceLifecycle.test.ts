@@ -5,7 +5,8 @@ import { buildDevGuest } from '../../src/main/runtime/image/devGuest/buildDevGue
 import { isProcessAlive } from '../../src/main/runtime/state/processIdentity'
 import { useNetns } from '../support/netns'
 import { describeAsRoot, describeWithPrograms } from '../support/prerequisites'
-import { envelope, runCli } from '../support/runCli'
+import { cliCommand, envelope, runCli } from '../support/runCli'
+import { execa } from 'execa'
 import { useTempDirs } from '../support/tempDirs'
 
 const SERVICE = `#!/bin/sh
@@ -101,17 +102,55 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
 
     it('rolls back every step when a launch fails, and reports the step', async () => {
       const { ns, work, cli } = await host()
-      // Something else already holds the TAP name the launch will want.
-      await netns.run(ns, 'ip', ['tuntap', 'add', 'dev', 'tap-tngl-1', 'mode', 'tap'])
-      const failed = await cli(launchArgs(work, 'broken'))
+      // QEMU cannot give the guest this much memory, so it fails once the lease, disks and TAP exist.
+      const failed = await cli([...launchArgs(work, 'broken'), '--memory', '64T'])
       expect(failed.exitCode).toBe(1)
-      expect(failed.stderrLines).toEqual([expect.stringMatching(/^bpvm: launch failed at step "tap": network interface tap-tngl-1 already exists$/)])
+      expect(failed.stderrLines).toEqual([expect.stringMatching(/^bpvm: launch failed at step "vmm": qemu-system-x86_64 exited with code 1 .*cannot set up guest memory/)])
+      expect(await netns.run(ns, 'ip', ['-o', 'link', 'show'])).not.toContain('tap-tngl-')
       expect(JSON.parse(await readFile(join(home, 'state', 'leases.json'), 'utf8')).leases).toEqual([])
       expect(await netns.run(ns, 'nft', ['list', 'tables'])).not.toContain('tangle_router')
       const rows = envelope(await cli(['ls', '--json'])).value as Array<Record<string, unknown>>
-      expect(rows.filter((r) => r.name === 'broken')).toMatchObject([{ name: 'broken', status: 'Error', reason: expect.stringContaining('step "tap"') }])
+      expect(rows.filter((r) => r.name === 'broken')).toMatchObject([{ name: 'broken', status: 'Error', reason: expect.stringContaining('step "vmm"') }])
       await expect(readFile(join(home, 'data', 'instances', 'broken', 'service.img'))).rejects.toMatchObject({ code: 'ENOENT' })
       await expect(readFile(join(home, 'data', 'instances', 'broken', 'data.qcow2'))).rejects.toMatchObject({ code: 'ENOENT' })
+    })
+
+    /** Nothing of the instance is left on the host: no TAP, no rules, no lease. */
+    async function expectNetworkClean(ns: string): Promise<void> {
+      expect(await netns.run(ns, 'ip', ['-o', 'link', 'show'])).not.toContain('tap-tngl-')
+      expect(await netns.run(ns, 'nft', ['list', 'tables'])).not.toContain('tangle_router')
+      expect(JSON.parse(await readFile(join(home, 'state', 'leases.json'), 'utf8')).leases).toEqual([])
+    }
+
+    it('reports a VMM killed while running as Error, and cleans up after it', async () => {
+      const { ns, work, cli } = await host()
+      expect((await cli(launchArgs(work, 'crashy'))).exitCode).toBe(0)
+      await waitForStatus(cli, 'crashy', 'Running', 90_000)
+      const record = JSON.parse(await readFile(join(home, 'state', 'instances', 'crashy', 'instance.json'), 'utf8'))
+      process.kill(record.process.pid, 'SIGKILL')
+      const rows = envelope(await cli(['ls', '--json'])).value as Array<Record<string, unknown>>
+      expect(rows.find((r) => r.name === 'crashy')).toMatchObject({ status: 'Error', reason: 'the VMM exited while the service was running' })
+      await expectNetworkClean(ns)
+      expect(envelope(await cli(['down', 'crashy', '--json']))).toMatchObject({ ok: true, value: [{ name: 'crashy', status: 'Error', stopped: 'already' }] })
+    })
+
+    it('undoes a launch whose process was killed half-way, at the next command', async () => {
+      const { ns, work, cli } = await host()
+      const [node, args] = cliCommand(launchArgs(work, 'halfway'))
+      const launching = execa('ip', ['netns', 'exec', ns, node, ...args], { env: { BPVM_HOME: home }, reject: false, cwd: process.cwd() })
+      const launchLog = join(home, 'state', 'instances', 'halfway', 'logs', 'launch.log')
+      const deadline = Date.now() + 60_000
+      // Killed once QEMU is being started: the lease, disks, TAP and VMM are all in play.
+      while (!(await readFile(launchLog, 'utf8').catch(() => '')).includes(' vmm: starting QEMU') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      launching.kill('SIGKILL')
+      await launching
+      const reconciled = envelope(await cli(['reconcile', '--json'])).value as { interrupted: string[] }
+      expect(reconciled.interrupted).toEqual(['halfway'])
+      await expectNetworkClean(ns)
+      const rows = envelope(await cli(['ls', '--json'])).value as Array<Record<string, unknown>>
+      expect(rows.find((r) => r.name === 'halfway')).toMatchObject({ status: 'Error', reason: expect.stringContaining('interrupted') })
+      const record = JSON.parse(await readFile(join(home, 'state', 'instances', 'halfway', 'instance.json'), 'utf8'))
+      if (record.process) expect(await isProcessAlive(record.process)).toBe(false)
     })
   })
 })

@@ -3,7 +3,9 @@ import { invalidInput } from '../runtime/errors'
 import { listInstances, readInstance, type InstanceRecord } from '../runtime/instance/instanceRecord'
 import { instanceStatus } from '../runtime/instance/instanceStatus'
 import { launchInstance, type LaunchProgress } from '../runtime/instance/launchInstance'
+import { reconcile, type ReconcileReport } from '../runtime/instance/reconcile'
 import { teardownInstance, type TeardownReport } from '../runtime/instance/teardownInstance'
+import { hasNetAdmin } from '../runtime/net/netAdmin'
 import { followUntilStopped } from './followSerial'
 import type { LaunchOptions } from './instanceCommands'
 import { serviceParts } from './serviceDiskRequest'
@@ -35,7 +37,20 @@ const wholeNumber = (text: string | undefined, field: string): number | undefine
   return Number(text)
 }
 
+/**
+ * Commands that read or change instances first bring records and host back in line (a crash or
+ * a killed process may have left either behind). Without CAP_NET_ADMIN nothing could be fixed.
+ */
+async function reconcileFirst(): Promise<void> {
+  if (await hasNetAdmin()) await reconcile()
+}
+
+export async function reconcileNow(): Promise<ReconcileReport> {
+  return reconcile()
+}
+
 export async function launch(options: LaunchOptions, progress: (p: LaunchProgress) => void): Promise<InstanceRow> {
+  await reconcileFirst()
   const parts = serviceParts(options)
   const memoryBytes = options.memory === undefined ? undefined : parseSize(options.memory, '--memory')
   const storageBytes = options.storage === undefined ? undefined : parseSize(options.storage, '--storage')
@@ -59,6 +74,7 @@ export async function launch(options: LaunchOptions, progress: (p: LaunchProgres
 }
 
 export async function list(): Promise<InstanceRow[]> {
+  await reconcileFirst()
   return Promise.all((await listInstances()).map(row))
 }
 
@@ -67,6 +83,7 @@ export async function down(name: string | undefined, options: { all?: boolean; f
   if (name !== undefined && options.all) throw invalidInput('name', 'give a name or --all, not both')
   const seconds = wholeNumber(options.timeout, '--timeout')
   const teardown = { ...(options.force ? { force: true } : {}), ...(options.purge ? { purge: true } : {}), ...(seconds === undefined ? {} : { graceMs: seconds * 1000 }) }
+  await reconcileFirst()
   const names = name !== undefined ? [name] : (await listInstances()).map((r) => r.name)
   return Promise.all(names.map((n) => teardownInstance(n, teardown)))
 }

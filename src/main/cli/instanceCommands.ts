@@ -3,6 +3,7 @@ import type { LaunchProgress } from '../runtime/instance/launchInstance'
 import { runAction } from './cliOutput'
 import { addServiceOptions, type ServiceDiskOptions } from './serviceDiskOptions'
 import type { InstanceRow } from './instanceActions'
+import type { ReconcileReport } from '../runtime/instance/reconcile'
 
 // Runtime modules load when an action runs, so `bpvm` starts fast (see diskCommands.ts).
 const actions = () => import('./instanceActions')
@@ -27,7 +28,20 @@ function describeRows(rows: InstanceRow[]): string {
   return [head, ...lines].map((l) => l.map((cell, i) => (i === l.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n')
 }
 
-/** `bpvm launch | ls | down`: the instance lifecycle. */
+function describeReconcile(r: ReconcileReport): string {
+  const lines = [
+    ...r.ended.map((e) => `${e.name}: its VMM had stopped; marked ${e.status} (${e.reason}), network given back`),
+    ...r.interrupted.map((n) => `${n}: interrupted launch undone`),
+    ...(r.releasedLeases.length ? [`released leases of ${r.releasedLeases.join(', ')}`] : []),
+    ...(r.removedTaps.length ? [`deleted TAP ${r.removedTaps.join(', ')}`] : []),
+    ...(r.removedRulesOf.length ? [`removed the rules of ${r.removedRulesOf.join(', ')}`] : []),
+    ...(r.killedVmms.length ? [`stopped stray VMM processes ${r.killedVmms.join(', ')}`] : [])
+  ]
+  const live = r.live.length ? `Running: ${r.live.join(', ')}.` : 'No instance is running.'
+  return [...(lines.length ? lines : ['Nothing to fix.']), live].join('\n')
+}
+
+/** `bpvm launch | ls | down | reconcile`: the instance lifecycle. */
 export function registerInstanceCommands(program: Command): void {
   addServiceOptions(program.command('launch').description('boot a blueprint service in its own micro-VM'))
     .requiredOption('--name <name>', 'instance name (a–z, 0–9, "-")')
@@ -56,6 +70,14 @@ export function registerInstanceCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (options: { json?: boolean }) => {
       await runAction(options.json, async () => (await actions()).list(), describeRows)
+    })
+
+  program
+    .command('reconcile')
+    .description('bring records and host in line after a crash: end dead instances, undo interrupted launches, remove orphans')
+    .option('--json', 'print the result as JSON')
+    .action(async (options: { json?: boolean }) => {
+      await runAction(options.json, async () => (await actions()).reconcileNow(), describeReconcile)
     })
 
   program

@@ -16,6 +16,8 @@ const recordSchema = z.object({
   net: z.object({ id: z.number(), tap: z.string(), subnet: z.string(), hostAddress: z.string(), guestAddress: z.string(), prefix: z.number(), egress: z.string() }),
   /** The VMM process, once started: found again by pid and start time after a restart. */
   process: z.object({ pid: z.number(), startTime: z.string() }).optional(),
+  /** The process running the launch, while it does: a launch whose launcher died is undone by reconcile. */
+  launcher: z.object({ pid: z.number(), startTime: z.string() }).optional(),
   /** `launching` until every step is done; `stopped` once torn down. */
   phase: z.enum(['launching', 'running', 'stopped']),
   outcome: z.object({ status: z.enum(['Finished', 'Error']), reason: z.string(), at: z.string() }).optional(),

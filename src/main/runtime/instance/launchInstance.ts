@@ -13,6 +13,7 @@ import { requireNetAdmin } from '../net/netAdmin'
 import { HOST_NET } from '../net/netContext'
 import { addVmRules, removeVmRules } from '../net/vmNetRules'
 import { readNetworkSettings } from '../settings/networkSettings'
+import { processStartTime } from '../state/processIdentity'
 import { qemuDriver } from '../vmm/qemu/qemuDriver'
 import { guestMac, type VmSpec } from '../vmm/vmSpec'
 import { appendLaunchStep } from './launchStepLog'
@@ -65,7 +66,7 @@ export async function launchInstance(input: LaunchSpec, onProgress: (p: LaunchPr
       version: 1, name: spec.name, vmm: 'qemu', image: 'dev', accel: spec.accel,
       limits: { memoryBytes: spec.memoryBytes, vcpus: spec.vcpus, storageBytes: spec.storageBytes },
       net: { id: lease.id, tap: lease.tap, subnet: lease.subnet, hostAddress: lease.hostAddress, guestAddress: lease.guestAddress, prefix: lease.prefix, egress },
-      phase: 'launching', createdAt: existing?.createdAt ?? now, updatedAt: now
+      phase: 'launching', launcher: await launcherIdentity(), createdAt: existing?.createdAt ?? now, updatedAt: now
     })
 
     await progress('disks', `building the disks (${lease.guestAddress}/${lease.prefix} via ${lease.hostAddress})`)
@@ -106,7 +107,7 @@ export async function launchInstance(input: LaunchSpec, onProgress: (p: LaunchPr
     await addVmRules(HOST_NET, { tap: lease.tap, egress, subnet: lease.subnet })
     undo.push('nftables rules', () => removeVmRules(HOST_NET, lease.tap))
 
-    record = await writeInstance({ ...record, phase: 'running' })
+    record = await writeInstance({ ...record, phase: 'running', launcher: undefined })
     vm.detach()
     await progress('running', `${spec.name} is up: guest ${lease.guestAddress}, serial log ${paths.serialLog}`)
     return record
@@ -115,9 +116,13 @@ export async function launchInstance(input: LaunchSpec, onProgress: (p: LaunchPr
     const info = toErrorInfo(error)
     const message = `launch failed at step "${step}": ${info.message}${failures.length ? ` (and undoing failed: ${failures.join('; ')})` : ''}`
     await appendLaunchStep(paths.launchLog, step, message).catch(() => undefined)
-    if (record) await writeInstance({ ...record, process: undefined, phase: 'stopped', outcome: { status: 'Error', reason: message, at: new Date().toISOString() } })
+    if (record) await writeInstance({ ...record, process: undefined, launcher: undefined, phase: 'stopped', outcome: { status: 'Error', reason: message, at: new Date().toISOString() } })
     throw new BpvmError(info.code, message, { ...info.details, step })
   }
+}
+
+async function launcherIdentity(): Promise<{ pid: number; startTime: string }> {
+  return { pid: process.pid, startTime: (await processStartTime(process.pid)) ?? '' }
 }
 
 /** The service's environment as the guest needs it: the host's loopback becomes the TAP's address. */

@@ -1,16 +1,12 @@
-import { rm } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BpvmError } from '../errors'
-import { deleteLink } from '../net/ipCommand'
-import { LeaseStore } from '../net/leaseStore'
-import { HOST_NET } from '../net/netContext'
-import { removeVmRules } from '../net/vmNetRules'
 import { isProcessAlive } from '../state/processIdentity'
 import { stopDetachedVmm } from '../vmm/vmmProcess'
 import { checkInstanceName, instancePaths, purgeInstance, readInstance, writeInstance, type InstanceRecord } from './instanceRecord'
 import { instanceStatus, type InstanceStatus } from './instanceStatus'
 import { appendLaunchStep } from './launchStepLog'
 import { qemuPowerButton } from './qemuControl'
+import { releaseNetwork } from './releaseNetwork'
 
 export interface TeardownOptions {
   /** Kill the VMM now instead of pressing the power button first. */
@@ -50,10 +46,7 @@ export async function teardownInstance(name: string, options: TeardownOptions = 
     await stopDetachedVmm(identity, 2_000)
   }
   const ended = record.phase === 'stopped' && record.outcome ? record.outcome : await outcomeOf(record, stopped)
-  await removeVmRules(HOST_NET, record.net.tap)
-  await deleteLink(HOST_NET, record.net.tap)
-  await rm(paths.socket, { force: true })
-  await (await LeaseStore.open()).release(name)
+  await releaseNetwork(record)
   if (record.phase !== 'stopped') {
     await writeInstance({ ...record, phase: 'stopped', outcome: { status: ended.status, reason: ended.reason, at: new Date().toISOString() } })
     await appendLaunchStep(paths.launchLog, 'teardown', `stopped (${stopped}): ${ended.status}, ${ended.reason}`)

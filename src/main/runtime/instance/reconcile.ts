@@ -1,0 +1,92 @@
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { appDirs } from '../appDirs'
+import { LeaseStore } from '../net/leaseStore'
+import { HOST_NET } from '../net/netContext'
+import { cleanupOrphans } from '../net/netInventory'
+import { isProcessAlive, processStartTime } from '../state/processIdentity'
+import { stopDetachedVmm } from '../vmm/vmmProcess'
+import { instancePaths, listInstances, writeInstance, type InstanceRecord } from './instanceRecord'
+import { instanceStatus } from './instanceStatus'
+import { appendLaunchStep } from './launchStepLog'
+import { releaseNetwork } from './releaseNetwork'
+
+export interface ReconcileReport {
+  /** Instances whose VMM still runs: left alone. */
+  live: string[]
+  /** Instances whose VMM had died: marked Finished or Error, network given back. */
+  ended: Array<{ name: string; status: string; reason: string }>
+  /** Launches whose launching process died half-way: undone. */
+  interrupted: string[]
+  releasedLeases: string[]
+  removedTaps: string[]
+  removedRulesOf: string[]
+  killedVmms: number[]
+}
+
+/**
+ * Brings the records and the host back in line after a crash or a killed process: a live VMM
+ * is kept; a dead one's instance is marked ended and its network cleaned; a half-done launch
+ * whose launcher died is undone; leases, TAPs, rules and VMM processes that belong to no
+ * instance are removed. Only things bpvm named are touched.
+ */
+export async function reconcile(): Promise<ReconcileReport> {
+  const report: ReconcileReport = { live: [], ended: [], interrupted: [], releasedLeases: [], removedTaps: [], removedRulesOf: [], killedVmms: [] }
+  for (const record of await listInstances()) {
+    if (record.phase === 'stopped') continue
+    const vmmAlive = record.process !== undefined && (await isProcessAlive(record.process))
+    const launcherAlive = record.phase === 'launching' && record.launcher !== undefined && (await isProcessAlive(record.launcher))
+    if (launcherAlive) continue
+    if (record.phase === 'launching') {
+      if (record.process) await stopDetachedVmm(record.process, 2_000)
+      await endInstance(record, { status: 'Error', reason: 'the launch was interrupted (its process died) and has been undone' })
+      report.interrupted.push(record.name)
+    } else if (vmmAlive) {
+      report.live.push(record.name)
+    } else {
+      const status = await instanceStatus(record)
+      const outcome = status.status === 'Finished' ? { status: 'Finished' as const, reason: status.reason } : { status: 'Error' as const, reason: status.reason }
+      await endInstance(record, outcome)
+      report.ended.push({ name: record.name, ...outcome })
+    }
+  }
+  const live = new Set((await listInstances()).filter((r) => r.phase !== 'stopped').map((r) => r.name))
+  const leases = await LeaseStore.open()
+  for (const lease of await leases.list()) {
+    if (!live.has(lease.owner)) {
+      await leases.release(lease.owner)
+      report.releasedLeases.push(lease.owner)
+    }
+  }
+  const cleaned = await cleanupOrphans(HOST_NET, await leases.list())
+  report.removedTaps.push(...cleaned.removedTaps)
+  report.removedRulesOf.push(...cleaned.removedRulesOf)
+  report.killedVmms.push(...(await killStrayVmms(live)))
+  return report
+}
+
+async function endInstance(record: InstanceRecord, outcome: { status: 'Finished' | 'Error'; reason: string }): Promise<void> {
+  await releaseNetwork(record)
+  await writeInstance({ ...record, phase: 'stopped', outcome: { ...outcome, at: new Date().toISOString() } })
+  await appendLaunchStep(instancePaths(record.name).launchLog, 'reconcile', `${outcome.status}: ${outcome.reason}`)
+}
+
+/** VMM processes whose control socket lies in our instances directory but that no live instance owns. */
+async function killStrayVmms(live: Set<string>): Promise<number[]> {
+  const marker = `${join(appDirs().state, 'instances')}/`
+  const killed: number[] = []
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
+    const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0')
+    const socketArg = cmdline.find((arg) => arg.includes(marker) && arg.includes('vmm.sock'))
+    if (!socketArg || !cmdline.some((arg) => /qemu-system|cloud-hypervisor/.test(arg))) continue
+    const owner = socketArg.slice(socketArg.indexOf(marker) + marker.length).split('/')[0] ?? ''
+    if (live.has(owner)) continue
+    const pid = Number(entry)
+    const startTime = await processStartTime(pid)
+    if (startTime === undefined) continue
+    await stopDetachedVmm({ pid, startTime }, 2_000)
+    killed.push(pid)
+  }
+  return killed
+}
