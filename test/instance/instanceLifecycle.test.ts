@@ -80,6 +80,11 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
       expect(log).toContain('svc: key /srv/keystore/sr25519/key-1')
       expect(log).toContain('svc: data kept')
       expect(log).toContain('svc: ping 172.30.0.1 ok')
+      // The same through `bpvm logs`, and the launch steps through its launch stream.
+      const viaCli = await cli(['logs', 'svc'])
+      expect(viaCli.stdout).toContain('svc: ping 172.30.0.1 ok')
+      expect(envelope(await cli(['logs', 'svc', '--stream', 'launch', '--json']))).toMatchObject({ ok: true, value: { stream: 'launch', text: expect.stringContaining(' running: svc is up') } })
+      expect((await cli(['logs', 'svc', '--stream', 'nope'])).stderrLines).toEqual(['bpvm: --stream: must be one of guest, stdout, stderr, launch'])
       const launchLog = await readFile(join(home, 'state', 'instances', 'svc', 'logs', 'launch.log'), 'utf8')
       for (const step of ['check', 'image', 'lease', 'disks', 'tap', 'vmm', 'rules', 'running']) expect(launchLog).toMatch(new RegExp(` ${step}: `))
       expect(await netns.run(ns, 'nft', ['list', 'table', 'inet', 'tangle_router'])).toContain('tap-tngl-1-masquerade')
@@ -87,6 +92,10 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
       const down = await cli(['down', 'svc', '--json', '--timeout', '30'])
       expect(envelope(down)).toMatchObject({ ok: true, value: [{ name: 'svc', status: 'Finished', stopped: 'graceful' }] })
       expect(await readFile(guestLog, 'utf8')).toContain('svc: SIGINT')
+      // Following a stopped instance prints its whole log and returns.
+      const followed = await cli(['logs', 'svc', '-f'])
+      expect(followed.exitCode).toBe(0)
+      expect(followed.stdout).toContain('svc: SIGINT')
       const after = envelope(await cli(['ls', '--json'])).value as Array<Record<string, unknown>>
       expect(after).toMatchObject([{ name: 'svc', status: 'Finished' }])
       // Nothing left: no VMM, no TAP, no rules, no lease, no socket.

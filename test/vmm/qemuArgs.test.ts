@@ -74,7 +74,7 @@ describe('QEMU command line', () => {
       '-device',
       'virtio-blk-pci,drive=disk-service,serial=service',
       '-chardev',
-      'file,id=serial0,path=/var/lib/bpvm/instances/a,,b/guest.log',
+      'file,id=serial0,path=/var/lib/bpvm/instances/a,,b/guest.log,append=on',
       '-serial',
       'chardev:serial0',
       '-netdev',

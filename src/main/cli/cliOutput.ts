@@ -33,7 +33,11 @@ export async function runAction<T>(json: boolean | undefined, work: () => Promis
     return
   }
   if (json) writeJson(ok(value))
-  else process.stdout.write(`${human(value)}\n`)
+  else {
+    // A command that printed as it went (`logs`) has nothing left to summarise.
+    const text = human(value)
+    if (text !== '') process.stdout.write(`${text}\n`)
+  }
 }
 
 /**

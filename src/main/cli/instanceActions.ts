@@ -1,12 +1,14 @@
 import { parseSize } from '../runtime/disk/parseSize'
-import { invalidInput } from '../runtime/errors'
-import { listInstances, readInstance, type InstanceRecord } from '../runtime/instance/instanceRecord'
+import { BpvmError, invalidInput } from '../runtime/errors'
+import { checkInstanceName, instancePaths, listInstances, readInstance, type InstanceRecord } from '../runtime/instance/instanceRecord'
+import { LOG_STREAMS, logPath, logStreamSchema, type LogStream } from '../runtime/instance/logs/logStreams'
+import { readLog } from '../runtime/instance/logs/readLog'
 import { instanceStatus } from '../runtime/instance/instanceStatus'
 import { launchInstance, type LaunchProgress } from '../runtime/instance/launchInstance'
 import { reconcile, type ReconcileReport } from '../runtime/instance/reconcile'
 import { teardownInstance, type TeardownReport } from '../runtime/instance/teardownInstance'
 import { hasNetAdmin } from '../runtime/net/netAdmin'
-import { followUntilStopped } from './followSerial'
+import { followInstanceLog } from './followSerial'
 import type { LaunchOptions } from './instanceCommands'
 import { serviceParts } from './serviceDiskRequest'
 import type { AccelSetting } from '../runtime/vmm/qemu/qemuHost'
@@ -69,7 +71,7 @@ export async function launch(options: LaunchOptions, progress: (p: LaunchProgres
     },
     progress
   )
-  if (!options.detach && !options.json) await followUntilStopped(record)
+  if (!options.detach && !options.json) await followInstanceLog(record)
   return row((await readInstance(record.name)) ?? record)
 }
 
@@ -86,4 +88,35 @@ export async function down(name: string | undefined, options: { all?: boolean; f
   await reconcileFirst()
   const names = name !== undefined ? [name] : (await listInstances()).map((r) => r.name)
   return Promise.all(names.map((n) => teardownInstance(n, teardown)))
+}
+
+export interface LogsSnapshot {
+  name: string
+  stream: LogStream
+  path: string
+  text: string
+}
+
+/** One of an instance's logs: printed whole (or followed with `follow`), or returned for --json. */
+export async function logs(name: string, options: { follow?: boolean; stream?: string; json?: boolean }): Promise<LogsSnapshot | undefined> {
+  const stream = logStreamSchema.safeParse(options.stream ?? 'guest')
+  if (!stream.success) throw invalidInput('--stream', `must be one of ${LOG_STREAMS.join(', ')}`)
+  const record = await readInstance(checkInstanceName(name))
+  if (!record) throw new BpvmError('INSTANCE_NOT_FOUND', `no instance called ${name}`, { name })
+  const path = logPath(instancePaths(name).logs, stream.data)
+  if (options.follow && !options.json) {
+    await followInstanceLog(record, stream.data)
+    return undefined
+  }
+  const chunks: Buffer[] = []
+  for (let offset = 0; ; ) {
+    const chunk = await readLog(path, { offset })
+    if (chunk.data.length === 0) break
+    chunks.push(chunk.data)
+    offset = chunk.nextOffset
+  }
+  const text = Buffer.concat(chunks).toString('utf8')
+  if (options.json) return { name, stream: stream.data, path, text }
+  process.stdout.write(text)
+  return undefined
 }

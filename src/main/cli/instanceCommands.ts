@@ -73,6 +73,17 @@ export function registerInstanceCommands(program: Command): void {
     })
 
   program
+    .command('logs')
+    .description("print an instance's log: the guest's serial console by default; -f follows it while the VM runs")
+    .argument('<name>', 'the instance')
+    .option('-f, --follow', 'keep printing as the log grows, until the VM stops (Ctrl-C stops following, not the VM)')
+    .option('--stream <stream>', 'guest, stdout, stderr (the VMM\'s) or launch (the launch steps)', 'guest')
+    .option('--json', 'print the log as JSON instead (no following)')
+    .action(async (name: string, options: { follow?: boolean; stream?: string; json?: boolean }) => {
+      await runAction(options.json, async () => (await actions()).logs(name, options), () => '')
+    })
+
+  program
     .command('reconcile')
     .description('bring records and host in line after a crash: end dead instances, undo interrupted launches, remove orphans')
     .option('--json', 'print the result as JSON')

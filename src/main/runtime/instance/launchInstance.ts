@@ -16,9 +16,11 @@ import { readNetworkSettings } from '../settings/networkSettings'
 import { processStartTime } from '../state/processIdentity'
 import { qemuDriver } from '../vmm/qemu/qemuDriver'
 import { guestMac, type VmSpec } from '../vmm/vmSpec'
-import { appendLaunchStep } from './launchStepLog'
 import { checkLaunchSpec, rewriteLoopbackUrl, type LaunchSpec } from './launchSpec'
 import { instancePaths, readInstance, writeInstance, type InstanceRecord } from './instanceRecord'
+import { launchLog } from './logs/launchLog'
+import { rotateIfNeeded } from './logs/rotateLog'
+import { logPaths } from './logs/logStreams'
 import { UndoStack } from './undoStack'
 
 export type LaunchStep = 'check' | 'image' | 'lease' | 'disks' | 'tap' | 'vmm' | 'rules' | 'running'
@@ -41,11 +43,14 @@ export async function launchInstance(input: LaunchSpec, onProgress: (p: LaunchPr
     throw new BpvmError('INSTANCE_EXISTS', `name: an instance called ${spec.name} exists (${existing.phase}); tear it down first`, { field: 'name' })
   }
   await mkdir(paths.logs, { recursive: true, mode: 0o700 })
+  // Logs of earlier boots stay readable; each is kept under its size limit by rotation.
+  await Promise.all(Object.values(logPaths(paths.logs)).map((path) => rotateIfNeeded(path)))
+  const log = launchLog(paths.launchLog)
   let step: LaunchStep = 'check'
   const progress = async (next: LaunchStep, message: string): Promise<void> => {
     step = next
     onProgress({ step, message })
-    await appendLaunchStep(paths.launchLog, step, message)
+    await log.append(step, message)
   }
   const undo = new UndoStack()
   let record: InstanceRecord | undefined
@@ -97,7 +102,7 @@ export async function launchInstance(input: LaunchSpec, onProgress: (p: LaunchPr
       nic: { tap: lease.tap, hostAddress: lease.hostAddress, prefix: lease.prefix, mac },
       runDir: paths.state
     }
-    const vm = await qemuDriver({ accel: spec.accel, onNote: (note) => void appendLaunchStep(paths.launchLog, 'vmm', note) }).launch(vmSpec, {
+    const vm = await qemuDriver({ accel: spec.accel, onNote: (note) => void log.append('vmm', note) }).launch(vmSpec, {
       socketPath: paths.socket, stdoutPath: paths.vmmStdout, stderrPath: paths.vmmStderr
     })
     undo.push('VMM', () => vm.kill())
@@ -115,7 +120,7 @@ export async function launchInstance(input: LaunchSpec, onProgress: (p: LaunchPr
     const failures = await undo.unwind()
     const info = toErrorInfo(error)
     const message = `launch failed at step "${step}": ${info.message}${failures.length ? ` (and undoing failed: ${failures.join('; ')})` : ''}`
-    await appendLaunchStep(paths.launchLog, step, message).catch(() => undefined)
+    await log.append(step, message).catch(() => undefined)
     if (record) await writeInstance({ ...record, process: undefined, launcher: undefined, phase: 'stopped', outcome: { status: 'Error', reason: message, at: new Date().toISOString() } })
     throw new BpvmError(info.code, message, { ...info.details, step })
   }

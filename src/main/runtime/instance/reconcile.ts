@@ -8,7 +8,7 @@ import { isProcessAlive, processStartTime } from '../state/processIdentity'
 import { stopDetachedVmm } from '../vmm/vmmProcess'
 import { instancePaths, listInstances, writeInstance, type InstanceRecord } from './instanceRecord'
 import { instanceStatus } from './instanceStatus'
-import { appendLaunchStep } from './launchStepLog'
+import { launchLog } from './logs/launchLog'
 import { releaseNetwork } from './releaseNetwork'
 
 export interface ReconcileReport {
@@ -68,7 +68,7 @@ export async function reconcile(): Promise<ReconcileReport> {
 async function endInstance(record: InstanceRecord, outcome: { status: 'Finished' | 'Error'; reason: string }): Promise<void> {
   await releaseNetwork(record)
   await writeInstance({ ...record, phase: 'stopped', outcome: { ...outcome, at: new Date().toISOString() } })
-  await appendLaunchStep(instancePaths(record.name).launchLog, 'reconcile', `${outcome.status}: ${outcome.reason}`)
+  await launchLog(instancePaths(record.name).launchLog).append('reconcile', `${outcome.status}: ${outcome.reason}`)
 }
 
 /** VMM processes whose control socket lies in our instances directory but that no live instance owns. */

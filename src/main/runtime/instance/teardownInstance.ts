@@ -4,7 +4,7 @@ import { isProcessAlive } from '../state/processIdentity'
 import { stopDetachedVmm } from '../vmm/vmmProcess'
 import { checkInstanceName, instancePaths, purgeInstance, readInstance, writeInstance, type InstanceRecord } from './instanceRecord'
 import { instanceStatus, type InstanceStatus } from './instanceStatus'
-import { appendLaunchStep } from './launchStepLog'
+import { launchLog } from './logs/launchLog'
 import { qemuPowerButton } from './qemuControl'
 import { releaseNetwork } from './releaseNetwork'
 
@@ -49,7 +49,7 @@ export async function teardownInstance(name: string, options: TeardownOptions = 
   await releaseNetwork(record)
   if (record.phase !== 'stopped') {
     await writeInstance({ ...record, phase: 'stopped', outcome: { status: ended.status, reason: ended.reason, at: new Date().toISOString() } })
-    await appendLaunchStep(paths.launchLog, 'teardown', `stopped (${stopped}): ${ended.status}, ${ended.reason}`)
+    await launchLog(paths.launchLog).append('teardown', `stopped (${stopped}): ${ended.status}, ${ended.reason}`)
   }
   if (options.purge) await purgeInstance(name)
   return { name, status: ended.status, reason: ended.reason, stopped, purged: options.purge === true }

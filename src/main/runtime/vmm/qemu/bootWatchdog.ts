@@ -1,7 +1,8 @@
-import { open, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { StringDecoder } from 'node:string_decoder'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BpvmError } from '../../errors'
+import { readLog } from '../../instance/logs/readLog'
 import type { Accel } from './qemuHost'
 
 /**
@@ -72,15 +73,14 @@ export async function waitForSerial(path: string, match: SerialMatch, timeoutMs:
   let lastLine = ''
   for (;;) {
     stopIfAborted(signal)
-    const chunk = await readFrom(path, offset)
-    if (chunk.truncated) {
-      offset = 0
+    const chunk = await readLog(path, { offset })
+    // Rotated or truncated: the chunk starts the new file, so nothing carries over.
+    if (chunk.rotated) {
       partial = ''
       decoder = new StringDecoder('utf8')
-      continue
     }
-    offset += chunk.bytes.length
-    const lines = (partial + decoder.write(chunk.bytes)).split('\n')
+    offset = chunk.nextOffset
+    const lines = (partial + decoder.write(chunk.data)).split('\n')
     partial = lines.pop() ?? ''
     for (const raw of lines) {
       const line = raw.replaceAll('\r', '')
@@ -94,23 +94,7 @@ export async function waitForSerial(path: string, match: SerialMatch, timeoutMs:
         lastLine
       })
     }
-    if (chunk.bytes.length === 0) await pause(Math.min(POLL_MS, deadline - Date.now()), signal)
-  }
-}
-
-/** The bytes after `offset`, at most 1 MiB at a time; `truncated` when the file shrank (rotated). */
-async function readFrom(path: string, offset: number): Promise<{ bytes: Buffer; truncated: boolean }> {
-  const file = await open(path, 'r').catch(() => undefined)
-  if (!file) return { bytes: Buffer.alloc(0), truncated: false }
-  try {
-    const { size } = await file.stat()
-    if (size < offset) return { bytes: Buffer.alloc(0), truncated: true }
-    const length = Math.min(size - offset, 1024 * 1024)
-    const bytes = Buffer.alloc(length)
-    const { bytesRead } = await file.read(bytes, 0, length, offset)
-    return { bytes: bytes.subarray(0, bytesRead), truncated: false }
-  } finally {
-    await file.close()
+    if (chunk.data.length === 0) await pause(Math.min(POLL_MS, deadline - Date.now()), signal)
   }
 }
 

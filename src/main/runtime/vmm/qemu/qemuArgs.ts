@@ -78,7 +78,8 @@ function diskArgs(disk: VmDisk, cache: 'none' | 'writeback'): string[] {
 }
 
 function serialArgs(serial: VmSpec['serial']): string[] {
-  const chardev = serial.mode === 'file' ? `file,id=${SERIAL_CHARDEV_ID},path=${qemuOptionValue(serial.path)}` : `pty,id=${SERIAL_CHARDEV_ID}`
+  // Appending keeps earlier boots' output and lets the log be rotated while the VM runs.
+  const chardev = serial.mode === 'file' ? `file,id=${SERIAL_CHARDEV_ID},path=${qemuOptionValue(serial.path)},append=on` : `pty,id=${SERIAL_CHARDEV_ID}`
   return ['-chardev', chardev, '-serial', `chardev:${SERIAL_CHARDEV_ID}`]
 }
 
