@@ -27,6 +27,15 @@ describeWithPrograms(['qemu-img'], 'bpvm doctor', () => {
     }
   })
 
+  it('checks the host too: privileges, forwarding, egress, accelerator, free subnets, free disk', async () => {
+    const report = envelope(await runCli(['doctor', '--json'])).value as DoctorReport
+    expect(report.host.map((c) => c.id)).toEqual(['net-admin', 'ip-forward', 'egress', 'kvm', 'leases', 'disk'])
+    for (const check of report.host) expect(check.detail).toBeTruthy()
+    // vitest gives the run a fresh BPVM_HOME: nothing is leased there.
+    expect(report.host.find((c) => c.id === 'leases')?.detail).toMatch(/^\d+ of \d+ \/30s free in 172\.30\.0\.0\/16 \(0 leased/)
+    expect(report.host.find((c) => c.id === 'disk')?.detail).toMatch(/GiB free in .*\/data$/)
+  })
+
   it('prints one line per program for people', async () => {
     const run = await runCli(['doctor'])
     expect(run.exitCode).toBe(0)

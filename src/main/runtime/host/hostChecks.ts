@@ -3,10 +3,12 @@ import { toErrorInfo } from '../errors'
 import { ipForwardingEnabled, resolveEgress } from '../net/hostNetwork'
 import { hasNetAdmin } from '../net/netAdmin'
 import { HOST_NET } from '../net/netContext'
+import { vmHostChecks } from './vmHostChecks'
 
 /** The host properties VM networking depends on, each with what to do when it is missing. */
 export async function hostChecks(): Promise<HostCheck[]> {
-  return Promise.all([netAdminCheck(), forwardingCheck(), egressCheck()])
+  const [network, vm] = await Promise.all([Promise.all([netAdminCheck(), forwardingCheck(), egressCheck()]), vmHostChecks()])
+  return [...network, ...vm]
 }
 
 async function netAdminCheck(): Promise<HostCheck> {
