@@ -1,8 +1,11 @@
-import type { Command } from 'commander'
+import { Argument, type Command } from 'commander'
 import type { DevGuestBuild } from '../runtime/image/devGuest/buildDevGuest'
+import type { ImageCatalog, RemovedImage } from '../runtime/image/imageCatalog'
+import type { UbuntuImage, UbuntuPullProgress } from '../runtime/image/ubuntuImage'
+import { formatSize } from '../runtime/disk/parseSize'
 import { runAction } from './cliOutput'
 
-// The action loads the image builder when it runs, so `bpvm` starts without it.
+// Each action loads the runtime it needs when it runs, so `bpvm` starts without it.
 
 function describeDevGuest(build: DevGuestBuild): string {
   const seconds = `${(build.elapsedMs / 1000).toFixed(1)} s`
@@ -15,7 +18,50 @@ function describeDevGuest(build: DevGuestBuild): string {
   ].join('\n')
 }
 
-/** `bpvm image build-dev`: the offline dev guest, built from Debian packages or taken from the cache. */
+function describeUbuntu(image: UbuntuImage): string {
+  const seconds = `${(image.elapsedMs / 1000).toFixed(1)} s`
+  return [
+    image.fromCache ? `Ubuntu ${image.release} taken from the cache in ${seconds}: ${image.dir}` : `Ubuntu ${image.release} pulled in ${seconds}: ${image.dir}`,
+    `  base    ${image.base} (qcow2, ${formatSize(image.baseVirtualSizeBytes)} virtual)`,
+    `  kernel  ${image.kernel}`,
+    `  initrd  ${image.initrd}`
+  ].join('\n')
+}
+
+function describeCatalog(catalog: ImageCatalog): string {
+  if (catalog.images.length === 0) return `No images in ${catalog.dir}`
+  const width = Math.max(...catalog.images.map((image) => image.name.length))
+  const rows = catalog.images.map(
+    (image) => `  ${image.name.padEnd(width)}  ${formatSize(image.bytes).padStart(10)}  ${image.complete ? 'complete' : 'incomplete'}`
+  )
+  return [`Images in ${catalog.dir}:`, ...rows].join('\n')
+}
+
+const describeRemoved = (removed: RemovedImage): string => `Removed ${removed.name} (${formatSize(removed.freedBytes)} freed)`
+
+/** Pull progress for a terminal: a download rewrites its own line, every other step gets one. */
+function terminalProgress(stream: NodeJS.WriteStream): { onProgress: (progress: UbuntuPullProgress) => void; end: () => void } {
+  let open = false
+  const endLine = (): void => {
+    if (open) stream.write('\n')
+    open = false
+  }
+  return {
+    onProgress: ({ message, download }) => {
+      if (!download) {
+        endLine()
+        stream.write(`${message}…\n`)
+        return
+      }
+      const of = download.total !== undefined ? ` of ${formatSize(download.total)} (${download.percent ?? 0}%)` : ''
+      stream.write(`\r\x1b[K${download.file}: ${formatSize(download.bytes)}${of}`)
+      open = true
+    },
+    end: endLine
+  }
+}
+
+/** `bpvm image build-dev|pull|ls|rm`: guest images in the cache. */
 export function registerImageCommands(program: Command): void {
   const image = program.command('image').description('guest images')
 
@@ -34,5 +80,48 @@ export function registerImageCommands(program: Command): void {
         },
         describeDevGuest
       )
+    })
+
+  image
+    .command('pull')
+    .description('download the pinned Ubuntu 24.04 cloud image, kernel and initrd (checksum-verified) and make its base qcow2, or reuse the cached ones')
+    .addArgument(new Argument('[image]', 'image to pull').choices(['ubuntu']).default('ubuntu'))
+    .option('--json', 'print the result as JSON')
+    .action(async (_image: string, options: { json?: boolean }) => {
+      const progress = options.json !== true && process.stderr.isTTY === true ? terminalProgress(process.stderr) : undefined
+      // Ctrl-C stops cleanly: what was downloaded stays for the next pull to resume.
+      const cancel = new AbortController()
+      const onInterrupt = (): void => cancel.abort()
+      process.once('SIGINT', onInterrupt)
+      await runAction(
+        options.json,
+        async () => {
+          const { pullUbuntu } = await import('../runtime/image/ubuntuImage')
+          try {
+            return await pullUbuntu({ signal: cancel.signal, ...(progress ? { onProgress: progress.onProgress } : {}) })
+          } finally {
+            progress?.end()
+            process.off('SIGINT', onInterrupt)
+          }
+        },
+        describeUbuntu
+      )
+    })
+
+  image
+    .command('ls')
+    .description('list the images in the cache: Ubuntu releases and dev guest builds, with their sizes')
+    .option('--json', 'print the result as JSON')
+    .action(async (options: { json?: boolean }) => {
+      await runAction(options.json, async () => (await import('../runtime/image/imageCatalog')).listImages(), describeCatalog)
+    })
+
+  image
+    .command('rm')
+    .description('remove an image from the cache (a VM still using it is not checked for)')
+    .argument('<name>', 'image name as `bpvm image ls` shows it, e.g. ubuntu/noble-20260321, or its directory')
+    .option('--json', 'print the result as JSON')
+    .action(async (name: string, options: { json?: boolean }) => {
+      await runAction(options.json, async () => (await import('../runtime/image/imageCatalog')).removeImage(name), describeRemoved)
     })
 }

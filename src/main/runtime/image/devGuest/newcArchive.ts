@@ -1,5 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { open, rm } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
@@ -84,9 +84,13 @@ async function* fileBytes(path: string, size: number): AsyncGenerator<Buffer> {
 
 /** Writes `entries` (parents before children) to the new file `out` as a gzip'd newc archive; on failure, no file is left. */
 export async function writeNewcArchive(entries: readonly ArchiveEntry[], out: string): Promise<void> {
+  // Opened before anything can fail, so the removal below never races the file's creation
+  // (and a file that was already there is never ours to remove).
+  const handle = await open(out, 'wx', 0o644)
   try {
-    await pipeline(Readable.from(archiveChunks(entries)), createGzip({ level: 9 }), createWriteStream(out, { flags: 'wx', mode: 0o644 }))
+    await pipeline(Readable.from(archiveChunks(entries)), createGzip({ level: 9 }), handle.createWriteStream())
   } catch (error) {
+    await handle.close().catch(() => undefined)
     await rm(out, { force: true })
     throw error
   }
