@@ -16,6 +16,7 @@ import { waitForSerial } from '../src/main/runtime/vmm/qemu/bootWatchdog'
 import { qemuDriver } from '../src/main/runtime/vmm/qemu/qemuDriver'
 import type { AccelSetting } from '../src/main/runtime/vmm/qemu/qemuHost'
 import type { VmSpec } from '../src/main/runtime/vmm/vmSpec'
+import { devGuestVmSpec } from '../src/main/runtime/instance/devGuestSpec'
 
 const WARM_RUNS = 5
 const accel = (process.env.BPVM_BENCH_ACCEL ?? 'tcg') as AccelSetting
@@ -64,23 +65,10 @@ async function main(): Promise<void> {
   await buildServiceDisk({ binary: join(work, 'service.sh'), env, args: {}, out: join(work, 'service.img') })
   await buildCidataDisk({ instanceId: 'bench', mac: '52:54:00:00:00:01', address: '10.0.2.14/30', gateway: '10.0.2.13', out: join(work, 'cidata.img') })
   await ensureDataDisk({ path: join(work, 'data.qcow2'), sizeBytes: 1024 ** 3 })
-  const spec: VmSpec = {
-    name: 'bench',
-    id: 1,
-    memoryBytes: 512 * 1024 * 1024,
-    vcpus: 1,
-    kernel: guest.kernel,
-    initramfs: guest.initramfs,
-    cmdline: guest.cmdline,
-    disks: [
-      { role: 'cidata', path: join(work, 'cidata.img'), format: 'raw', readonly: true },
-      { role: 'data', path: join(work, 'data.qcow2'), format: 'qcow2', readonly: false },
-      { role: 'service', path: join(work, 'service.img'), format: 'raw', readonly: true }
-    ],
-    serial: { mode: 'file', path: join(work, 'serial.log') },
-    nic: { tap: TAP.name, hostAddress: TAP.hostAddress, prefix: TAP.prefix, mac: '52:54:00:00:00:01' },
-    runDir: work
-  }
+  const spec = devGuestVmSpec({
+    name: 'bench', id: 1, memoryBytes: 512 * 1024 * 1024, vcpus: 1, guest, cmdline: guest.cmdline, disksDir: work,
+    serialLog: join(work, 'serial.log'), nic: { tap: TAP.name, hostAddress: TAP.hostAddress, prefix: TAP.prefix, mac: '52:54:00:00:00:01' }, runDir: work
+  })
   const cold = await boot(spec, 0)
   const warm: Boot[] = []
   for (let run = 1; run <= WARM_RUNS; run++) warm.push(await boot(spec, run))

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { appDirs } from '../appDirs'
 import { BpvmError, invalidInput } from '../errors'
 import { readTextIfExists, writeJsonAtomic } from '../state/atomicJson'
+import { parseJsonWith } from '../state/parseJson'
 
 /** What bpvm remembers of one instance, in `<state>/instances/<name>/instance.json`. */
 const recordSchema = z.object({
@@ -59,15 +60,9 @@ export async function readInstance(name: string): Promise<InstanceRecord | undef
   const file = instancePaths(name).record
   const text = await readTextIfExists(file)
   if (text === undefined) return undefined
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    parsed = undefined
-  }
-  const result = recordSchema.safeParse(parsed)
-  if (!result.success) throw new BpvmError('STATE_CORRUPT', `${file} is not a valid instance record; fix or delete it`, { file })
-  return result.data
+  const record = parseJsonWith(text, recordSchema)
+  if (!record) throw new BpvmError('STATE_CORRUPT', `${file} is not a valid instance record; fix or delete it`, { file })
+  return record
 }
 
 export async function writeInstance(record: InstanceRecord): Promise<InstanceRecord> {

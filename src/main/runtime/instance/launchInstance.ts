@@ -15,7 +15,8 @@ import { addVmRules, removeVmRules } from '../net/vmNetRules'
 import { readNetworkSettings } from '../settings/networkSettings'
 import { processStartTime } from '../state/processIdentity'
 import { qemuDriver } from '../vmm/qemu/qemuDriver'
-import { guestMac, type VmSpec } from '../vmm/vmSpec'
+import { guestMac } from '../vmm/vmSpec'
+import { devGuestVmSpec } from './devGuestSpec'
 import { checkLaunchSpec, rewriteLoopbackUrl, type LaunchSpec } from './launchSpec'
 import { instancePaths, readInstance, writeInstance, type InstanceRecord } from './instanceRecord'
 import { launchLog } from './logs/launchLog'
@@ -89,19 +90,10 @@ export async function launchInstance(input: LaunchSpec, onProgress: (p: LaunchPr
     undo.push(lease.tap, () => deleteLink(HOST_NET, lease.tap))
 
     await progress('vmm', `starting QEMU (accelerator ${spec.accel})`)
-    const vmSpec: VmSpec = {
-      name: spec.name, id: lease.id, memoryBytes: spec.memoryBytes, vcpus: spec.vcpus,
-      kernel: guest.kernel, initramfs: guest.initramfs, cmdline: devGuestCmdline(spec.guestGraceSeconds),
-      // The dev guest's root is its initramfs: no root disk.
-      disks: [
-        { role: 'cidata', path: disk('cidata.img'), format: 'raw', readonly: true },
-        { role: 'data', path: disk('data.qcow2'), format: 'qcow2', readonly: false },
-        { role: 'service', path: disk('service.img'), format: 'raw', readonly: true }
-      ],
-      serial: { mode: 'file', path: paths.serialLog },
-      nic: { tap: lease.tap, hostAddress: lease.hostAddress, prefix: lease.prefix, mac },
-      runDir: paths.state
-    }
+    const vmSpec = devGuestVmSpec({
+      name: spec.name, id: lease.id, memoryBytes: spec.memoryBytes, vcpus: spec.vcpus, guest, cmdline: devGuestCmdline(spec.guestGraceSeconds),
+      disksDir: paths.disks, serialLog: paths.serialLog, nic: { tap: lease.tap, hostAddress: lease.hostAddress, prefix: lease.prefix, mac }, runDir: paths.state
+    })
     const vm = await qemuDriver({ accel: spec.accel, onNote: (note) => void log.append('vmm', note) }).launch(vmSpec, {
       socketPath: paths.socket, stdoutPath: paths.vmmStdout, stderrPath: paths.vmmStderr
     })

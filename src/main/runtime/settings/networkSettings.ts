@@ -7,6 +7,7 @@ import { resolveEgress } from '../net/hostNetwork'
 import { HOST_NET, type NetContext } from '../net/netContext'
 import { DEFAULT_POOL, parsePool } from '../net/subnetPool'
 import { readTextIfExists, writeJsonAtomic } from '../state/atomicJson'
+import { parseJsonWith } from '../state/parseJson'
 import { withFileLock } from '../state/fileLock'
 
 /** How VMs reach the network; kept in `<state>/network.json`, shared by the app and the CLI. */
@@ -32,15 +33,9 @@ export async function readNetworkSettings(stateDir = appDirs().state): Promise<N
   const file = settingsFile(stateDir)
   const text = await readTextIfExists(file)
   if (text === undefined) return { ...DEFAULTS }
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch {
-    parsed = undefined
-  }
-  const result = fileSchema.safeParse(parsed)
-  if (!result.success) throw new BpvmError('STATE_CORRUPT', `${file} is not valid network settings; fix or delete it`, { file })
-  return result.data.egressInterface === undefined ? { pool: result.data.pool } : { pool: result.data.pool, egressInterface: result.data.egressInterface }
+  const saved = parseJsonWith(text, fileSchema)
+  if (!saved) throw new BpvmError('STATE_CORRUPT', `${file} is not valid network settings; fix or delete it`, { file })
+  return saved.egressInterface === undefined ? { pool: saved.pool } : { pool: saved.pool, egressInterface: saved.egressInterface }
 }
 
 /**

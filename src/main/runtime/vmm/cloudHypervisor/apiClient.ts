@@ -1,5 +1,6 @@
 import { Client } from 'undici'
 import type { z } from 'zod'
+import { parseJsonWith } from '../../state/parseJson'
 import { BpvmError } from '../../errors'
 import { checkSocketPath } from '../vmSpec'
 import { apiError, apiTimeout, apiUnreachable } from './apiErrors'
@@ -113,16 +114,10 @@ export class CloudHypervisorApi {
   }
 
   private parsed<T>(endpoint: ChEndpoint, schema: z.ZodType<T>, text: string): T {
-    let json: unknown
-    try {
-      json = JSON.parse(text)
-    } catch {
-      json = undefined
-    }
-    const result = schema.safeParse(json)
-    if (!result.success) {
+    const value = parseJsonWith(text, schema)
+    if (value === undefined) {
       throw new BpvmError('CH_API_BAD_ANSWER', `cloud-hypervisor answered ${endpoint} with something unexpected: ${text.slice(0, 200)}`, { endpoint })
     }
-    return result.data
+    return value
   }
 }
