@@ -161,5 +161,27 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
       const record = JSON.parse(await readFile(join(home, 'state', 'instances', 'halfway', 'instance.json'), 'utf8'))
       if (record.process) expect(await isProcessAlive(record.process)).toBe(false)
     })
+
+    it('launches ten instances at once and tears them all down, leaving nothing behind', async () => {
+      const { ns, work, cli } = await host()
+      const names = Array.from({ length: 10 }, (_, i) => `para-${i}`)
+      const launches = await Promise.all(names.map((name) => cli([...launchArgs(work, name), '--memory', '128M'])))
+      for (const launched of launches) expect(launched.stderrLines).toEqual([])
+      const rows = envelope(await cli(['ls', '--json'])).value as Array<{ name: string; ip: string; status: string }>
+      const ours = rows.filter((r) => r.name.startsWith('para-'))
+      expect(ours).toHaveLength(10)
+      // Every instance got its own subnet.
+      expect(new Set(ours.map((r) => r.ip)).size).toBe(10)
+      const nft = await netns.run(ns, 'nft', ['list', 'table', 'inet', 'tangle_router'])
+      for (let id = 1; id <= 10; id++) expect(nft).toContain(`tap-tngl-${id}-masquerade`)
+      const down = envelope(await cli(['down', '--all', '--force', '--json'])).value as Array<{ name: string }>
+      expect(down.map((d) => d.name).filter((n) => n.startsWith('para-')).sort()).toEqual([...names].sort())
+      await expectNetworkClean(ns)
+      for (const name of names) {
+        const record = JSON.parse(await readFile(join(home, 'state', 'instances', name, 'instance.json'), 'utf8'))
+        expect(record.phase).toBe('stopped')
+        expect(await isProcessAlive(record.process)).toBe(false)
+      }
+    })
   })
 })
