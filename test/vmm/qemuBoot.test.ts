@@ -26,7 +26,7 @@ describeAsRoot('QEMU driver: a tiny guest on a TAP in a test namespace (TCG)', (
       const nic = { tap: 'tap-tngl-7', hostAddress: '192.168.77.1', prefix: 30, mac: guestMac(7) }
       await createTap(net, { name: nic.tap, hostAddress: nic.hostAddress, prefix: nic.prefix })
       const { spec, files } = await tinyVm(dir, guest, {
-        cmdline: `console=ttyS0 panic=-1 tiny.disks=4 tiny.ip=192.168.77.2/30 tiny.gw=${nic.hostAddress}`,
+        cmdline: `console=ttyS0 panic=-1 no_timer_check tiny.disks=4 tiny.ip=192.168.77.2/30 tiny.gw=${nic.hostAddress}`,
         nic,
         vsock: { cid: 10, socket: `${dir}/vsock.sock` }
       })

@@ -57,7 +57,7 @@ export async function tinyVm(dir: string, guest: TinyGuest, overrides: Partial<V
     vcpus: 2,
     kernel: join(dir, 'vmlinuz'),
     initramfs: join(dir, 'initramfs'),
-    cmdline: 'console=ttyS0 panic=-1 tiny.disks=4',
+    cmdline: 'console=ttyS0 panic=-1 no_timer_check tiny.disks=4',
     disks,
     serial: { mode: 'file', path: join(dir, 'guest.log') },
     runDir: dir,
