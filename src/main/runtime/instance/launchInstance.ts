@@ -4,6 +4,7 @@ import { BpvmError, toErrorInfo } from '../errors'
 import { buildCidataDisk } from '../disk/cidata'
 import { ensureDataDisk } from '../disk/dataDisk'
 import { buildServiceDisk } from '../disk/serviceDisk'
+import { defaultChain } from '../disk/serviceEnv'
 import { buildDevGuest } from '../image/devGuest/buildDevGuest'
 import { devGuestCmdline } from '../image/devGuest/devGuestLayout'
 import { resolveEgress } from '../net/hostNetwork'
@@ -125,7 +126,8 @@ async function launcherIdentity(): Promise<{ pid: number; startTime: string }> {
 /** The service's environment as the guest needs it: the host's loopback becomes the TAP's address. */
 function guestEnv(spec: LaunchSpec, hostAddress: string): LaunchSpec['env'] {
   const original = spec.env.httpRpcUrl
-  // CHAIN is decided on the URL the user gave, before the rewrite hides that it was local.
-  const chain = spec.env.chain ?? (/127\.0\.0\.1|localhost/.test(original) ? 'local_testnet' : 'testnet')
-  return { ...spec.env, chain, httpRpcUrl: rewriteLoopbackUrl(original, hostAddress), wsRpcUrl: rewriteLoopbackUrl(spec.env.wsRpcUrl, hostAddress) }
+  // CHAIN is decided on the URL the user gave, before the rewrite hides that it was local;
+  // a URL that does not parse is left for the env model to report, naming its field.
+  const chain = spec.env.chain ?? (URL.canParse(original) ? defaultChain(original) : undefined)
+  return { ...spec.env, ...(chain === undefined ? {} : { chain }), httpRpcUrl: rewriteLoopbackUrl(original, hostAddress), wsRpcUrl: rewriteLoopbackUrl(spec.env.wsRpcUrl, hostAddress) }
 }
