@@ -67,7 +67,7 @@ describe('cloud-init documents', () => {
     ])
     const unit = doc.write_files.find((f) => f.path === '/etc/systemd/system/launch.service')?.content ?? ''
     const unitLines = unit.split('\n')
-    for (const line of ['Type=simple', 'Restart=no', 'KillSignal=SIGINT', 'After=srv.mount mnt-data.mount docker.service', 'ExecStart=/bin/sh /srv/launch']) {
+    for (const line of ['Type=simple', 'Restart=no', 'KillSignal=SIGINT', 'After=srv.mount mnt-data.mount docker.service', 'ExecStart=/bin/sh /usr/local/lib/bpvm/run-service', 'ExecStopPost=/bin/sh /usr/local/lib/bpvm/service-exited']) {
       expect(unitLines).toContain(line)
     }
     const daemon = doc.write_files.find((f) => f.path === '/etc/docker/daemon.json')?.content ?? '{}'

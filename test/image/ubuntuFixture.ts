@@ -41,15 +41,18 @@ async function writeRawDisk(path: string): Promise<void> {
   }
 }
 
-/** Builds the release in `dir`: a compressed qcow2 image (made with qemu-img), kernel and initrd stand-ins, both SHA256SUMS. */
-export async function makeFixtureRelease(dir: string): Promise<FixtureRelease> {
+/**
+ * Builds the release in `dir`: a compressed qcow2 image (made with qemu-img), kernel and initrd
+ * stand-ins (or the given ones, e.g. the dev guest's, for a release that boots), both SHA256SUMS.
+ */
+export async function makeFixtureRelease(dir: string, boot: { kernel?: Buffer; initrd?: Buffer } = {}): Promise<FixtureRelease> {
   const raw = join(dir, 'disk.raw')
   const imagePath = join(dir, 'image.qcow2')
   await writeRawDisk(raw)
   await convertImage({ source: raw, sourceFormat: 'raw', target: imagePath, targetFormat: 'qcow2', compress: true })
   const image = await readFile(imagePath)
-  const kernel = Buffer.concat([Buffer.from('MZ vmlinuz stand-in\n'), randomBytes(300 * 1024)])
-  const initrd = Buffer.concat([Buffer.from('070701 initrd stand-in\n'), randomBytes(700 * 1024)])
+  const kernel = boot.kernel ?? Buffer.concat([Buffer.from('MZ vmlinuz stand-in\n'), randomBytes(300 * 1024)])
+  const initrd = boot.initrd ?? Buffer.concat([Buffer.from('070701 initrd stand-in\n'), randomBytes(700 * 1024)])
   // Both line forms sha256sum writes: binary (`*name`) in one list, text (two spaces) in the other.
   const sums = [`${sha256(randomBytes(8))} *ubuntu-24.04-server-cloudimg-arm64.img`, `${sha256(image)} *${UBUNTU_FILES.image}`, ''].join('\n')
   const unpackedSums = [`${sha256(kernel)}  ${UBUNTU_FILES.kernel}`, `${sha256(initrd)}  ${UBUNTU_FILES.initrd}`, ''].join('\n')

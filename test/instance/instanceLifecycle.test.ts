@@ -1,13 +1,11 @@
-import { readFile, writeFile, mkdir } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { beforeAll, expect, it } from 'vitest'
-import { buildDevGuest } from '../../src/main/runtime/image/devGuest/buildDevGuest'
+import { expect, it } from 'vitest'
 import { isProcessAlive } from '../../src/main/runtime/state/processIdentity'
-import { useNetns } from '../support/netns'
+import { useLifecycleHost } from '../support/lifecycleHost'
 import { describeAsRoot, describeWithPrograms } from '../support/prerequisites'
-import { cliCommand, envelope, runCli } from '../support/runCli'
+import { cliCommand, envelope } from '../support/runCli'
 import { execa } from 'execa'
-import { useTempDirs } from '../support/tempDirs'
 
 const SERVICE = `#!/bin/sh
 echo "svc: args $*"
@@ -22,45 +20,8 @@ while :; do sleep 1; done
 
 describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a network namespace)', () => {
   describeWithPrograms(['qemu-system-x86_64', 'qemu-img', 'ip', 'nft', 'apt-get', 'dpkg-deb', 'depmod'], 'launch, status, teardown', () => {
-    const netns = useNetns()
-    const tempDir = useTempDirs()
-    // The namespaces have no way out, so the dev guest is built (from Debian packages) beforehand,
-    // into the cache the CLI will find it in.
-    const home = join(process.env.BPVM_HOME ?? '/tmp', 'lifecycle-home')
-    beforeAll(async () => {
-      await buildDevGuest({ cacheDir: join(home, 'cache') })
-    }, 300_000)
-
-    async function host(): Promise<{ ns: string; work: string; cli: (args: string[]) => ReturnType<typeof runCli> }> {
-      const ns = await netns.create()
-      const upstream = await netns.create()
-      await netns.veth(ns, 'uplink0', upstream, 'down0')
-      await netns.run(ns, 'ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'uplink0'])
-      await netns.run(ns, 'ip', ['route', 'add', 'default', 'via', '192.0.2.254'])
-      const work = await tempDir()
-      await mkdir(join(work, 'keystore', 'sr25519'), { recursive: true })
-      await writeFile(join(work, 'keystore', 'sr25519', 'key-1'), 'secret')
-      await writeFile(join(work, 'service.sh'), SERVICE, { mode: 0o755 })
-      const cli = (args: string[]) => runCli(args, { prefix: ['ip', 'netns', 'exec', ns], env: { BPVM_HOME: home } })
-      return { ns, work, cli }
-    }
-
-    const launchArgs = (work: string, name: string) => [
-      'launch', '--name', name, '--binary', join(work, 'service.sh'), '--keystore', join(work, 'keystore'),
-      '--http-rpc-url', 'http://127.0.0.1:9944', '--ws-rpc-url', 'ws://127.0.0.1:9944', '--blueprint-id', '1', '--service-id', '2',
-      '--accel', 'tcg', '--memory', '256M', '--storage', '256M', '--detach', '--json'
-    ]
-
-    async function waitForStatus(cli: (args: string[]) => ReturnType<typeof runCli>, name: string, wanted: string, timeoutMs: number): Promise<Record<string, unknown>> {
-      const deadline = Date.now() + timeoutMs
-      for (;;) {
-        const rows = envelope(await cli(['ls', '--json'])).value as Array<Record<string, unknown>>
-        const found = rows.find((r) => r.name === name)
-        if (found?.status === wanted) return found
-        if (Date.now() > deadline) throw new Error(`${name} did not become ${wanted}: ${JSON.stringify(found)}`)
-        await new Promise((r) => setTimeout(r, 250))
-      }
-    }
+    const { netns, home, host: hostWith, launchArgs, listRows, waitForStatus, waitForGuestLog, expectNetworkClean, expectNothingLeft } = useLifecycleHost('lifecycle')
+    const host = () => hostWith(SERVICE)
 
     it('launches a service, shows it Running with its output, and tears it down leaving nothing behind', async () => {
       const { ns, work, cli } = await host()
@@ -71,9 +32,7 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
       const running = await waitForStatus(cli, 'svc', 'Running', 90_000)
       expect(running).toMatchObject({ ip: '172.30.0.2', vmm: 'qemu', vcpus: 1, memoryBytes: 256 * 1024 * 1024 })
       const guestLog = join(home, 'state', 'instances', 'svc', 'logs', 'guest.log')
-      const deadline = Date.now() + 60_000
-      while (!(await readFile(guestLog, 'utf8')).includes('svc: ping') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250))
-      const log = await readFile(guestLog, 'utf8')
+      const log = await waitForGuestLog('svc', 'svc: ping', 60_000)
       expect(log).toContain('svc: args run')
       // The host's loopback became the TAP's address; CHAIN was decided on the URL as given.
       expect(log).toContain('svc: http http://172.30.0.1:9944 chain local_testnet')
@@ -96,15 +55,9 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
       const followed = await cli(['logs', 'svc', '-f'])
       expect(followed.exitCode).toBe(0)
       expect(followed.stdout).toContain('svc: SIGINT')
-      const after = envelope(await cli(['ls', '--json'])).value as Array<Record<string, unknown>>
-      expect(after).toMatchObject([{ name: 'svc', status: 'Finished' }])
+      expect(await listRows(cli)).toMatchObject([{ name: 'svc', status: 'Finished' }])
       // Nothing left: no VMM, no TAP, no rules, no lease, no socket.
-      expect(await netns.run(ns, 'ip', ['-o', 'link', 'show'])).not.toContain('tap-tngl-1')
-      expect(await netns.run(ns, 'nft', ['list', 'tables'])).not.toContain('tangle_router')
-      expect(JSON.parse(await readFile(join(home, 'state', 'leases.json'), 'utf8')).leases).toEqual([])
-      await expect(readFile(join(home, 'state', 'instances', 'svc', 'vmm.sock'))).rejects.toMatchObject({ code: 'ENOENT' })
-      const record = JSON.parse(await readFile(join(home, 'state', 'instances', 'svc', 'instance.json'), 'utf8'))
-      expect(await isProcessAlive(record.process)).toBe(false)
+      await expectNothingLeft(ns, 'svc')
       // Tearing down twice is quiet.
       expect(envelope(await cli(['down', 'svc', '--json']))).toMatchObject({ ok: true, value: [{ name: 'svc', stopped: 'already' }] })
     })
@@ -115,21 +68,12 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
       const failed = await cli([...launchArgs(work, 'broken'), '--memory', '64T'])
       expect(failed.exitCode).toBe(1)
       expect(failed.stderrLines).toEqual([expect.stringMatching(/^bpvm: launch failed at step "vmm": qemu-system-x86_64 exited with code 1 .*cannot set up guest memory/)])
-      expect(await netns.run(ns, 'ip', ['-o', 'link', 'show'])).not.toContain('tap-tngl-')
-      expect(JSON.parse(await readFile(join(home, 'state', 'leases.json'), 'utf8')).leases).toEqual([])
-      expect(await netns.run(ns, 'nft', ['list', 'tables'])).not.toContain('tangle_router')
-      const rows = envelope(await cli(['ls', '--json'])).value as Array<Record<string, unknown>>
+      await expectNetworkClean(ns)
+      const rows = await listRows(cli)
       expect(rows.filter((r) => r.name === 'broken')).toMatchObject([{ name: 'broken', status: 'Error', reason: expect.stringContaining('step "vmm"') }])
       await expect(readFile(join(home, 'data', 'instances', 'broken', 'service.img'))).rejects.toMatchObject({ code: 'ENOENT' })
       await expect(readFile(join(home, 'data', 'instances', 'broken', 'data.qcow2'))).rejects.toMatchObject({ code: 'ENOENT' })
     })
-
-    /** Nothing of the instance is left on the host: no TAP, no rules, no lease. */
-    async function expectNetworkClean(ns: string): Promise<void> {
-      expect(await netns.run(ns, 'ip', ['-o', 'link', 'show'])).not.toContain('tap-tngl-')
-      expect(await netns.run(ns, 'nft', ['list', 'tables'])).not.toContain('tangle_router')
-      expect(JSON.parse(await readFile(join(home, 'state', 'leases.json'), 'utf8')).leases).toEqual([])
-    }
 
     it('reports a VMM killed while running as Error, and cleans up after it', async () => {
       const { ns, work, cli } = await host()
@@ -137,7 +81,7 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
       await waitForStatus(cli, 'crashy', 'Running', 90_000)
       const record = JSON.parse(await readFile(join(home, 'state', 'instances', 'crashy', 'instance.json'), 'utf8'))
       process.kill(record.process.pid, 'SIGKILL')
-      const rows = envelope(await cli(['ls', '--json'])).value as Array<Record<string, unknown>>
+      const rows = await listRows(cli)
       expect(rows.find((r) => r.name === 'crashy')).toMatchObject({ status: 'Error', reason: 'the VMM exited while the service was running' })
       await expectNetworkClean(ns)
       expect(envelope(await cli(['down', 'crashy', '--json']))).toMatchObject({ ok: true, value: [{ name: 'crashy', status: 'Error', stopped: 'already' }] })
@@ -156,7 +100,7 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
       const reconciled = envelope(await cli(['reconcile', '--json'])).value as { interrupted: string[] }
       expect(reconciled.interrupted).toEqual(['halfway'])
       await expectNetworkClean(ns)
-      const rows = envelope(await cli(['ls', '--json'])).value as Array<Record<string, unknown>>
+      const rows = await listRows(cli)
       expect(rows.find((r) => r.name === 'halfway')).toMatchObject({ status: 'Error', reason: expect.stringContaining('interrupted') })
       const record = JSON.parse(await readFile(join(home, 'state', 'instances', 'halfway', 'instance.json'), 'utf8'))
       if (record.process) expect(await isProcessAlive(record.process)).toBe(false)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { checkLaunchSpec, rewriteLoopbackUrl, type LaunchSpec } from '../../src/main/runtime/instance/launchSpec'
+import { checkLaunchSpec, rewriteLoopbackUrl, type LaunchDefaults, type LaunchSpec } from '../../src/main/runtime/instance/launchSpec'
 
 const spec: LaunchSpec = {
   name: 'svc',
@@ -8,20 +8,37 @@ const spec: LaunchSpec = {
   args: {}
 }
 
+const defaults: LaunchDefaults = { vmm: 'qemu', image: 'ubuntu', accel: 'auto' }
+const check = (overrides: Partial<LaunchSpec>) => checkLaunchSpec({ ...spec, ...overrides }, defaults)
+
 describe('launch spec', () => {
-  it('fills the defaults', () => {
-    expect(checkLaunchSpec(spec)).toMatchObject({ memoryBytes: 512 * 2 ** 20, vcpus: 1, storageBytes: 2 ** 30, vmm: 'qemu', image: 'dev', accel: 'auto' })
+  it('fills the defaults, from the settings where the user chose nothing', () => {
+    expect(checkLaunchSpec(spec, defaults)).toMatchObject({ memoryBytes: 512 * 2 ** 20, vcpus: 1, storageBytes: 2 ** 30, vmm: 'qemu', image: 'ubuntu', accel: 'auto' })
+    expect(checkLaunchSpec(spec, { vmm: 'cloud-hypervisor', image: 'dev', accel: 'kvm' })).toMatchObject({ vmm: 'cloud-hypervisor', image: 'dev', accel: 'kvm' })
+    expect(check({ vmm: 'auto' })).toMatchObject({ vmm: 'qemu' })
+  })
+
+  it('takes the named images, and a custom image as an absolute or ./ path', () => {
+    expect(check({ image: 'dev' }).image).toBe('dev')
+    expect(check({ image: '/srv/images/mine' }).image).toEqual({ dir: '/srv/images/mine' })
+    expect(check({ image: './mine' }).image).toEqual({ dir: `${process.cwd()}/mine` })
+    expect(() => check({ image: 'debian' })).toThrow(/^image: "debian" is not ubuntu or dev/)
+    expect(() => check({ image: ' ' })).toThrow(/^image: /)
+  })
+
+  it('refuses cloud-hypervisor with software emulation', () => {
+    expect(() => check({ vmm: 'cloud-hypervisor', accel: 'tcg' })).toThrow(/^accel: cloud-hypervisor runs on KVM only/)
   })
 
   it('refuses bad values, naming the field', () => {
-    expect(() => checkLaunchSpec({ ...spec, name: 'Bad Name' })).toThrow(/^name: /)
-    expect(() => checkLaunchSpec({ ...spec, name: '-x' })).toThrow(/^name: /)
-    expect(() => checkLaunchSpec({ ...spec, memoryBytes: 100 })).toThrow(/^memory: /)
-    expect(() => checkLaunchSpec({ ...spec, vcpus: 0 })).toThrow(/^cpus: /)
-    expect(() => checkLaunchSpec({ ...spec, storageBytes: 1 })).toThrow(/^storage: /)
-    expect(() => checkLaunchSpec({ ...spec, accel: 'fast' as 'tcg' })).toThrow(/^accel: /)
-    expect(() => checkLaunchSpec({ ...spec, vmm: 'cloud-hypervisor' })).toThrow(/^vmm: .*cannot launch instances yet/)
-    expect(() => checkLaunchSpec({ ...spec, image: 'ubuntu' })).toThrow(/^image: .*cannot launch instances yet/)
+    expect(() => check({ name: 'Bad Name' })).toThrow(/^name: /)
+    expect(() => check({ name: '-x' })).toThrow(/^name: /)
+    expect(() => check({ memoryBytes: 100 })).toThrow(/^memory: /)
+    expect(() => check({ vcpus: 0 })).toThrow(/^cpus: /)
+    expect(() => check({ storageBytes: 1 })).toThrow(/^storage: /)
+    expect(() => check({ accel: 'fast' as 'tcg' })).toThrow(/^accel: /)
+    expect(() => check({ vmm: 'firecracker' })).toThrow(/^vmm: must be auto, cloud-hypervisor or qemu/)
+    expect(() => check({ guestGraceSeconds: -1 })).toThrow(/^grace: /)
   })
 
   it('points loopback RPC URLs at the TAP address and leaves others alone', () => {

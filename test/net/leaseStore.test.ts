@@ -1,10 +1,10 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { BpvmError } from '../../src/main/runtime/errors'
 import { LeaseStore, type LeaseStoreOptions } from '../../src/main/runtime/net/leaseStore'
 import { MAX_IFNAME, MAX_VM_ID } from '../../src/main/runtime/net/netContext'
 import { overlaps } from '../../src/main/runtime/net/subnetPool'
+import { bpvmFailure } from '../support/bpvmFailure'
 import { useTempDirs } from '../support/tempDirs'
 
 const tempDir = useTempDirs('bpvm-leases-')
@@ -15,14 +15,7 @@ async function store(options: LeaseStoreOptions = {}): Promise<LeaseStore> {
   return new LeaseStore({ stateDir: options.stateDir ?? (await tempDir()), occupied: noHostNetworks, now: fixedTime, ...options })
 }
 
-async function failure(promise: Promise<unknown>): Promise<BpvmError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e
-  )
-  expect(error).toBeInstanceOf(BpvmError)
-  return error as BpvmError
-}
+const failure = bpvmFailure
 
 /** What the first allocation of a fresh store gives 'web' (the clock is fixed). */
 const firstLease = {

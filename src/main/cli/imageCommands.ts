@@ -118,10 +118,11 @@ export function registerImageCommands(program: Command): void {
 
   image
     .command('rm')
-    .description('remove an image from the cache (a VM still using it is not checked for)')
+    .description('remove an image from the cache; refused while an instance\'s root disk is an overlay on it')
     .argument('<name>', 'image name as `bpvm image ls` shows it, e.g. ubuntu/noble-20260321, or its directory')
+    .option('--force', 'remove it even though instances use it (they cannot boot again until purged)')
     .option('--json', 'print the result as JSON')
-    .action(async (name: string, options: { json?: boolean }) => {
-      await runAction(options.json, async () => (await import('../runtime/image/imageCatalog')).removeImage(name), describeRemoved)
+    .action(async (name: string, options: { json?: boolean; force?: boolean }) => {
+      await runAction(options.json, async () => (await import('../runtime/instance/imageUsers')).removeImageIfUnused(name, { force: options.force === true }), describeRemoved)
     })
 }

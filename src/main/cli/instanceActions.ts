@@ -20,6 +20,7 @@ export interface InstanceRow {
   reason: string
   ip: string
   vmm: string
+  image: string
   since: string
   vcpus: number
   memoryBytes: number
@@ -28,7 +29,7 @@ export interface InstanceRow {
 async function row(record: InstanceRecord): Promise<InstanceRow> {
   const status = await instanceStatus(record)
   return {
-    name: record.name, status: status.status, reason: status.reason, ip: record.net.guestAddress, vmm: record.vmm,
+    name: record.name, status: status.status, reason: status.reason, ip: record.net.guestAddress, vmm: record.vmm, image: record.image,
     since: status.since, vcpus: record.limits.vcpus, memoryBytes: record.limits.memoryBytes
   }
 }
@@ -58,6 +59,7 @@ export async function launch(options: LaunchOptions, progress: (p: LaunchProgres
   const storageBytes = options.storage === undefined ? undefined : parseSize(options.storage, '--storage')
   const vcpus = wholeNumber(options.cpus, '--cpus')
   const grace = wholeNumber(options.grace, '--grace')
+  const interrupt = cancelOnInterrupt()
   const record = await launchInstance(
     {
       name: options.name, ...parts,
@@ -69,10 +71,22 @@ export async function launch(options: LaunchOptions, progress: (p: LaunchProgres
       ...(options.image === undefined ? {} : { image: options.image }),
       ...(options.accel === undefined ? {} : { accel: options.accel as AccelSetting })
     },
-    progress
-  )
+    { onProgress: progress, signal: interrupt.signal }
+  ).finally(() => interrupt.dispose())
   if (!options.detach && !options.json) await followInstanceLog(record)
   return row((await readInstance(record.name)) ?? record)
+}
+
+/** Ctrl-C during a launch cancels it, and the launch undoes what it made; a second Ctrl-C exits at once. */
+function cancelOnInterrupt(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController()
+  const onInterrupt = (): void => {
+    if (controller.signal.aborted) process.exit(130)
+    process.stderr.write('bpvm: cancelling the launch (Ctrl-C again quits at once; `bpvm reconcile` cleans up after that)\n')
+    controller.abort()
+  }
+  process.on('SIGINT', onInterrupt)
+  return { signal: controller.signal, dispose: () => void process.off('SIGINT', onInterrupt) }
 }
 
 export async function list(): Promise<InstanceRow[]> {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander'
-import type { LaunchProgress } from '../runtime/instance/launchInstance'
 import { runAction } from './cliOutput'
 import { addServiceOptions, type ServiceDiskOptions } from './serviceDiskOptions'
 import type { InstanceRow } from './instanceActions'
@@ -48,18 +47,17 @@ export function registerInstanceCommands(program: Command): void {
     .optionsGroup('VM:')
     .option('--memory <size>', 'memory, e.g. 512M (default 512M)')
     .option('--cpus <n>', 'vCPUs (default 1)')
-    .option('--storage <size>', 'data disk size, e.g. 1G (default 1G); an existing data disk is kept')
-    .option('--vmm <vmm>', 'qemu (cloud-hypervisor launches are not available yet)')
-    .option('--image <image>', 'dev (the offline dev guest)')
-    .option('--accel <accel>', 'auto, kvm or tcg (default auto)')
+    .option('--storage <size>', 'data disk size, and the least size of the root disk, e.g. 1G (default 1G); an existing data disk is kept')
+    .option('--vmm <vmm>', 'cloud-hypervisor or qemu (default: the setting; auto = cloud-hypervisor when installed, else qemu)')
+    .option('--image <image>', 'ubuntu (Ubuntu 24.04 cloud image), dev (the offline dev guest) or the path of a directory with vmlinuz [initrd] [root.qcow2|root.img] [cmdline] (default: the setting, ubuntu)')
+    .option('--accel <accel>', 'QEMU only: auto, kvm or tcg (default: the setting, auto)')
     .option('--grace <seconds>', 'how long the guest gives the service after the power button (default 10)')
     .option('--detach', 'return once the VM is up instead of following its serial log until it stops')
     .option('--json', 'print the result as JSON')
     .action(async (options: LaunchOptions) => {
-      const progress = (p: LaunchProgress): void => void process.stderr.write(`bpvm: [${p.step}] ${p.message}\n`)
       await runAction(
         options.json,
-        async () => (await actions()).launch(options, options.json ? () => undefined : progress),
+        async () => (await actions()).launch(options, options.json ? () => undefined : (await import('./launchProgressPrinter')).launchProgressPrinter()),
         (row) => `${row.name}: ${row.status} (${row.reason}), guest ${row.ip}`
       )
     })

@@ -5,6 +5,7 @@ import { registerDoctorCommand } from './doctorCommand'
 import { registerImageCommands } from './imageCommands'
 import { registerInstanceCommands } from './instanceCommands'
 import { registerNetCommands } from './netCommands'
+import { registerSettingsCommands } from './settingsCommands'
 
 /** The `bpvm` command line: a thin host over the same runtime the desktop app uses. */
 export function buildProgram(): Command {
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerNetCommands(program)
   registerImageCommands(program)
   registerDoctorCommand(program)
+  registerSettingsCommands(program)
   return program
 }
 

@@ -3,10 +3,10 @@ import {
   DATA_DISK_LABEL,
   GUEST_DATA_DEVICE,
   GUEST_DATA_MOUNT,
-  GUEST_LAUNCH_SCRIPT,
   GUEST_SERVICE_MOUNT,
   SERVICE_DISK_LABEL
 } from './guestLayout'
+import { GUEST_RUN_SERVICE, GUEST_SERVICE_EXITED, runServiceScript, serviceExitedScript } from './guestServiceScripts'
 
 /** Checked network and identity settings for one guest. */
 export interface CidataConfig {
@@ -62,8 +62,10 @@ export function launchUnit(): string {
     ],
     Service: [
       ['Type', 'simple'],
-      // Through sh, so the script runs even if the FAT mount ever drops the exec bit.
-      ['ExecStart', `/bin/sh ${GUEST_LAUNCH_SCRIPT}`],
+      // Through sh, so the scripts run even if the FAT mount ever drops the exec bit. The
+      // wrapper prints the start marker for the host, then becomes /srv/launch.
+      ['ExecStart', `/bin/sh ${GUEST_RUN_SERVICE}`],
+      ['ExecStopPost', `/bin/sh ${GUEST_SERVICE_EXITED}`],
       ['Restart', 'no'],
       // The power button stops the unit; SIGINT lets the service shut down cleanly.
       ['KillSignal', 'SIGINT'],
@@ -86,6 +88,8 @@ export function userData(): string {
     ],
     write_files: [
       { path: '/etc/systemd/system/launch.service', permissions: '0644', content: launchUnit() },
+      { path: GUEST_RUN_SERVICE, permissions: '0755', content: runServiceScript() },
+      { path: GUEST_SERVICE_EXITED, permissions: '0755', content: serviceExitedScript() },
       // Docker's images and volumes live on the data disk, not the 20 GiB root image.
       { path: '/etc/docker/daemon.json', permissions: '0644', content: `${JSON.stringify({ 'data-root': `${GUEST_DATA_MOUNT}/docker` }, null, 2)}\n` }
     ],

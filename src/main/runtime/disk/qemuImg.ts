@@ -55,11 +55,11 @@ export async function createQcow2(path: string, sizeBytes: number): Promise<void
 }
 
 /**
- * Creates a qcow2 overlay on the qcow2 image `backing`: reads fall through to the backing
- * image, writes stay in the overlay. The backing path is stored absolute.
+ * Creates a qcow2 overlay on the image `backing` (qcow2 or raw): reads fall through to the
+ * backing image, writes stay in the overlay. The backing path is stored absolute.
  */
-export async function createOverlay(path: string, backing: string, sizeBytes: number): Promise<void> {
-  await qemuImg('create', ['create', '-q', '-f', 'qcow2', '-b', safePath(backing), '-F', 'qcow2', safePath(path), String(sizeBytes)])
+export async function createOverlay(path: string, backing: string, sizeBytes: number, backingFormat: ImageFormat = 'qcow2'): Promise<void> {
+  await qemuImg('create', ['create', '-q', '-f', 'qcow2', '-b', safePath(backing), '-F', backingFormat, safePath(path), String(sizeBytes)])
 }
 
 export interface ConvertRequest extends RunOptions {

@@ -3,7 +3,7 @@ import { lstat, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { checkOutputFile } from '../disk/outputPath'
 import { formatSize } from '../disk/parseSize'
-import { createOverlay, imageInfo } from '../disk/qemuImg'
+import { createOverlay, imageInfo, type ImageFormat } from '../disk/qemuImg'
 import { BpvmError, invalidInput } from '../errors'
 
 export interface RootOverlayRequest {
@@ -15,6 +15,8 @@ export interface RootOverlayRequest {
   sizeBytes: number
   /** Replace an existing root disk (whatever the guest wrote to it is lost). */
   replace?: boolean
+  /** What the base must be; default qcow2. A custom image's root may be raw. */
+  baseFormat?: ImageFormat
 }
 
 export interface RootOverlayReport {
@@ -45,7 +47,8 @@ export async function createRootOverlay(request: RootOverlayRequest): Promise<Ro
     throw new BpvmError('IMAGE_NOT_FOUND', `base image ${base} is not there (pull the image first)`, { path: base })
   }
   const info = await imageInfo(base)
-  if (info.format !== 'qcow2') throw new BpvmError('IMAGE_INVALID', `base image ${base} is ${info.format}, not qcow2`, { path: base })
+  const baseFormat = request.baseFormat ?? 'qcow2'
+  if (info.format !== baseFormat) throw new BpvmError('IMAGE_INVALID', `base image ${base} is ${info.format}, not ${baseFormat}`, { path: base })
   // A smaller overlay would cut off the end of the base's filesystem.
   if (sizeBytes < info.virtualSizeBytes) {
     throw invalidInput('sizeBytes', `${formatSize(sizeBytes)} is smaller than the base image (${formatSize(info.virtualSizeBytes)})`)
@@ -53,7 +56,7 @@ export async function createRootOverlay(request: RootOverlayRequest): Promise<Ro
 
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.partial`)
   try {
-    await createOverlay(temp, base, sizeBytes)
+    await createOverlay(temp, base, sizeBytes, baseFormat)
     await rename(temp, path)
   } catch (error) {
     await rm(temp, { force: true })

@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import type { VmNic, VmSpec } from '../vmm/vmSpec'
+import { INSTANCE_DISK_FILES } from './instanceDisks'
 
 export interface DevGuestSpecInput {
   name: string
@@ -15,7 +16,7 @@ export interface DevGuestSpecInput {
   runDir: string
 }
 
-/** The VM spec of a dev-guest instance. Its root is the initramfs, so there is no root disk. */
+/** The VM spec of a dev guest outside an instance (the boot benchmark). Its root is the initramfs, so there is no root disk. */
 export function devGuestVmSpec(input: DevGuestSpecInput): VmSpec {
   const disk = (name: string) => join(input.disksDir, name)
   return {
@@ -27,9 +28,9 @@ export function devGuestVmSpec(input: DevGuestSpecInput): VmSpec {
     initramfs: input.guest.initramfs,
     cmdline: input.cmdline,
     disks: [
-      { role: 'cidata', path: disk('cidata.img'), format: 'raw', readonly: true },
-      { role: 'data', path: disk('data.qcow2'), format: 'qcow2', readonly: false },
-      { role: 'service', path: disk('service.img'), format: 'raw', readonly: true }
+      { role: 'cidata', path: disk(INSTANCE_DISK_FILES.cidata), format: 'raw', readonly: true },
+      { role: 'data', path: disk(INSTANCE_DISK_FILES.data), format: 'qcow2', readonly: false },
+      { role: 'service', path: disk(INSTANCE_DISK_FILES.service), format: 'raw', readonly: true }
     ],
     serial: { mode: 'file', path: input.serialLog },
     ...(input.nic ? { nic: input.nic } : {}),

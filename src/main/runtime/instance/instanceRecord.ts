@@ -10,8 +10,9 @@ import { parseJsonWith } from '../state/parseJson'
 const recordSchema = z.object({
   version: z.literal(1),
   name: z.string(),
-  vmm: z.literal('qemu'),
-  image: z.literal('dev'),
+  vmm: z.enum(['qemu', 'cloud-hypervisor']),
+  /** `dev`, `ubuntu`, or the absolute path of a custom image directory. */
+  image: z.string(),
   accel: z.enum(['auto', 'kvm', 'tcg']),
   limits: z.object({ memoryBytes: z.number(), vcpus: z.number(), storageBytes: z.number() }),
   net: z.object({ id: z.number(), tap: z.string(), subnet: z.string(), hostAddress: z.string(), guestAddress: z.string(), prefix: z.number(), egress: z.string() }),
@@ -50,6 +51,8 @@ export function instancePaths(name: string, dirs = appDirs()) {
     vmmStderr: join(logs, 'vmm.stderr.log'),
     launchLog: join(logs, 'launch.log'),
     socket: join(state, 'vmm.sock'),
+    /** cloud-hypervisor's vsock socket (its guest-initiated listeners are `vsock.sock_<port>`). */
+    vsock: join(state, 'vsock.sock'),
     disks: join(dirs.data, 'instances', name)
   }
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { isProcessAlive } from '../state/processIdentity'
 import { parseGuestMarker, type GuestMarker } from '../vmm/guestMarkers'
-import { qemuState } from './qemuControl'
+import { detachedVmState } from './vmmControl'
 import { instancePaths, type InstanceRecord } from './instanceRecord'
 
 export type InstanceStatus = 'NotStarted' | 'Pending' | 'Running' | 'Finished' | 'Error' | 'Unknown'
@@ -26,8 +26,9 @@ function fromExit(marker: GuestMarker & { event: 'service-exited' }, since: stri
 }
 
 /**
- * Derived, never assumed: whether the VMM process is alive (pid and start time), what QEMU
- * says of the VM, and the service's start and exit markers in the guest's serial log.
+ * Derived, never assumed: whether the VMM process is alive (pid and start time), what the VMM
+ * (QEMU or cloud-hypervisor) says of the VM, and the service's start and exit markers in the
+ * guest's serial log.
  */
 export async function instanceStatus(record: InstanceRecord): Promise<StatusReport> {
   if (record.phase === 'stopped' && record.outcome) return { status: record.outcome.status, reason: record.outcome.reason, since: record.outcome.at }
@@ -41,7 +42,7 @@ export async function instanceStatus(record: InstanceRecord): Promise<StatusRepo
   if (!alive) {
     return { status: 'Error', reason: started ? 'the VMM exited while the service was running' : 'the VMM exited before the service started', since: record.updatedAt }
   }
-  const vm = await qemuState(paths.socket)
+  const vm = await detachedVmState(record.vmm, paths.socket)
   if (vm === 'unknown') return { status: 'Unknown', reason: 'the VMM runs but does not answer on its control socket', since: record.updatedAt }
   if (vm === 'paused') return { status: 'Pending', reason: 'the VM is paused', since: record.updatedAt }
   if (record.phase === 'launching') return { status: 'Pending', reason: 'launching', since: record.updatedAt }

@@ -1,24 +1,25 @@
-import { mkdir, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdir } from 'node:fs/promises'
 import { BpvmError, toErrorInfo } from '../errors'
-import { buildCidataDisk } from '../disk/cidata'
-import { ensureDataDisk } from '../disk/dataDisk'
-import { buildServiceDisk } from '../disk/serviceDisk'
 import { defaultChain } from '../disk/serviceEnv'
-import { buildDevGuest } from '../image/devGuest/buildDevGuest'
-import { devGuestCmdline } from '../image/devGuest/devGuestLayout'
+import { cancelled } from '../image/httpClient'
+import type { UbuntuPullProgress } from '../image/ubuntuImage'
 import { resolveEgress } from '../net/hostNetwork'
 import { createTap, deleteLink } from '../net/ipCommand'
 import { LeaseStore } from '../net/leaseStore'
 import { requireNetAdmin } from '../net/netAdmin'
 import { HOST_NET } from '../net/netContext'
 import { addVmRules, removeVmRules } from '../net/vmNetRules'
+import { readAppSettings } from '../settings/appSettings'
 import { readNetworkSettings } from '../settings/networkSettings'
 import { processStartTime } from '../state/processIdentity'
+import { cloudHypervisorDriver } from '../vmm/cloudHypervisor/driver'
 import { qemuDriver } from '../vmm/qemu/qemuDriver'
-import { guestMac } from '../vmm/vmSpec'
-import { devGuestVmSpec } from './devGuestSpec'
-import { checkLaunchSpec, rewriteLoopbackUrl, type LaunchSpec } from './launchSpec'
+import type { VmmDriver } from '../vmm/vmmDriver'
+import { guestMac, vsockCid, type VmSpec } from '../vmm/vmSpec'
+import { imageLabel, prepareGuest } from './guestImage'
+import { buildInstanceDisks } from './instanceDisks'
+import { CLOUD_HYPERVISOR_PROGRAM, launchDefaults } from './launchDefaults'
+import { checkLaunchSpec, rewriteLoopbackUrl, type CheckedLaunch, type LaunchSpec } from './launchSpec'
 import { instancePaths, readInstance, writeInstance, type InstanceRecord } from './instanceRecord'
 import { launchLog } from './logs/launchLog'
 import { rotateIfNeeded } from './logs/rotateLog'
@@ -30,6 +31,16 @@ export type LaunchStep = 'check' | 'image' | 'lease' | 'disks' | 'tap' | 'vmm' |
 export interface LaunchProgress {
   step: LaunchStep
   message: string
+  /** While an image downloads: bytes so far, the file's size, and the percentage when the size is known. */
+  bytes?: number
+  totalBytes?: number
+  percent?: number
+}
+
+export interface LaunchOptions {
+  onProgress?: (progress: LaunchProgress) => void
+  /** Cancels the launch between steps (and an image download at once); everything done so far is undone. */
+  signal?: AbortSignal
 }
 
 /**
@@ -37,65 +48,71 @@ export interface LaunchProgress {
  * Every step is recorded in the launch log; a failure undoes every earlier step, newest first,
  * and is reported with the step that failed. The VM keeps running after this process exits.
  */
-export async function launchInstance(input: LaunchSpec, onProgress: (p: LaunchProgress) => void = () => undefined): Promise<InstanceRecord> {
-  const spec = checkLaunchSpec(input)
+export async function launchInstance(input: LaunchSpec, options: LaunchOptions = {}): Promise<InstanceRecord> {
+  const settings = await readAppSettings()
+  const spec = checkLaunchSpec(input, await launchDefaults(settings))
   const paths = instancePaths(spec.name)
   const existing = await readInstance(spec.name)
   if (existing && existing.phase !== 'stopped') {
     throw new BpvmError('INSTANCE_EXISTS', `name: an instance called ${spec.name} exists (${existing.phase}); tear it down first`, { field: 'name' })
   }
   await mkdir(paths.logs, { recursive: true, mode: 0o700 })
-  // Logs of earlier boots stay readable; each is kept under its size limit by rotation.
-  await Promise.all(Object.values(logPaths(paths.logs)).map((path) => rotateIfNeeded(path)))
-  const log = launchLog(paths.launchLog)
+  // The guest log starts afresh for every boot, so the status reads this boot's markers only;
+  // the previous boot's stays readable in its `.1`. The others are kept under their size limit.
+  const logs = logPaths(paths.logs)
+  await rotateIfNeeded(logs.guest, 1, { mode: 'rename' })
+  await Promise.all([logs.stdout, logs.stderr, logs.launch].map((path) => rotateIfNeeded(path, settings.logMaxBytes)))
+  const log = launchLog(paths.launchLog, { rotateBytes: settings.logMaxBytes })
+  const { signal } = options
   let step: LaunchStep = 'check'
   const progress = async (next: LaunchStep, message: string): Promise<void> => {
+    if (signal?.aborted) throw cancelled(`the launch of ${spec.name}`)
     step = next
-    onProgress({ step, message })
+    options.onProgress?.({ step, message })
     await log.append(step, message)
   }
   const undo = new UndoStack()
   let record: InstanceRecord | undefined
   try {
-    await progress('check', `launching ${spec.name}`)
+    await progress('check', `launching ${spec.name} (${spec.vmm}, image ${imageLabel(spec.image)})`)
     await requireNetAdmin()
-    await progress('image', 'preparing the dev guest image')
-    const guest = await buildDevGuest()
+    await progress('image', `preparing the ${imageLabel(spec.image)} image`)
+    const guest = await prepareGuest(spec.image, {
+      ...(spec.guestGraceSeconds === undefined ? {} : { guestGraceSeconds: spec.guestGraceSeconds }),
+      onUbuntuProgress: (pull) => reportPull(pull, options.onProgress, log),
+      ...(signal ? { signal } : {})
+    })
 
     await progress('lease', 'leasing a subnet')
     const leases = await LeaseStore.open()
     const lease = await leases.allocate(spec.name)
     undo.push('lease', () => leases.release(spec.name))
-    const settings = await readNetworkSettings()
-    const egress = await resolveEgress(HOST_NET, settings.egressInterface)
+    const egress = await resolveEgress(HOST_NET, (await readNetworkSettings()).egressInterface)
     const now = new Date().toISOString()
     record = await writeInstance({
-      version: 1, name: spec.name, vmm: 'qemu', image: 'dev', accel: spec.accel,
+      version: 1, name: spec.name, vmm: spec.vmm, image: imageLabel(spec.image), accel: spec.accel,
       limits: { memoryBytes: spec.memoryBytes, vcpus: spec.vcpus, storageBytes: spec.storageBytes },
       net: { id: lease.id, tap: lease.tap, subnet: lease.subnet, hostAddress: lease.hostAddress, guestAddress: lease.guestAddress, prefix: lease.prefix, egress },
       phase: 'launching', launcher: await launcherIdentity(), createdAt: existing?.createdAt ?? now, updatedAt: now
     })
 
     await progress('disks', `building the disks (${lease.guestAddress}/${lease.prefix} via ${lease.hostAddress})`)
-    await mkdir(paths.disks, { recursive: true, mode: 0o700 })
-    const disk = (name: string) => join(paths.disks, name)
-    undo.push('service and cloud-init disks', () => Promise.all([rm(disk('service.img'), { force: true }), rm(disk('cidata.img'), { force: true })]))
-    await buildServiceDisk({ binary: spec.binary, ...(spec.keystore === undefined ? {} : { keystore: spec.keystore }), env: guestEnv(spec, lease.hostAddress), args: spec.args, out: disk('service.img') })
     const mac = guestMac(lease.id)
-    await buildCidataDisk({ instanceId: `${spec.name}-${lease.id}`, mac, address: `${lease.guestAddress}/${lease.prefix}`, gateway: lease.hostAddress, out: disk('cidata.img') })
-    const data = await ensureDataDisk({ path: disk('data.qcow2'), sizeBytes: spec.storageBytes })
-    if (data.action !== 'kept') undo.push('data disk', () => rm(disk('data.qcow2'), { force: true }))
+    const disks = await buildInstanceDisks({ spec, guest, dir: paths.disks, mac, lease, env: guestEnv(spec, lease.hostAddress) }, undo)
 
     await progress('tap', `creating ${lease.tap}`)
     await createTap(HOST_NET, { name: lease.tap, hostAddress: lease.hostAddress, prefix: lease.prefix })
     undo.push(lease.tap, () => deleteLink(HOST_NET, lease.tap))
 
-    await progress('vmm', `starting QEMU (accelerator ${spec.accel})`)
-    const vmSpec = devGuestVmSpec({
-      name: spec.name, id: lease.id, memoryBytes: spec.memoryBytes, vcpus: spec.vcpus, guest, cmdline: devGuestCmdline(spec.guestGraceSeconds),
-      disksDir: paths.disks, serialLog: paths.serialLog, nic: { tap: lease.tap, hostAddress: lease.hostAddress, prefix: lease.prefix, mac }, runDir: paths.state
-    })
-    const vm = await qemuDriver({ accel: spec.accel, onNote: (note) => void log.append('vmm', note) }).launch(vmSpec, {
+    await progress('vmm', spec.vmm === 'qemu' ? `starting QEMU (accelerator ${spec.accel})` : 'starting cloud-hypervisor')
+    const vmSpec: VmSpec = {
+      name: spec.name, id: lease.id, memoryBytes: spec.memoryBytes, vcpus: spec.vcpus,
+      kernel: guest.kernel, ...(guest.initramfs ? { initramfs: guest.initramfs } : {}), cmdline: vmmCmdline(guest.cmdline, spec),
+      disks, serial: { mode: 'file', path: paths.serialLog },
+      ...(spec.vmm === 'cloud-hypervisor' ? { vsock: { cid: vsockCid(lease.id), socket: paths.vsock } } : {}),
+      nic: { tap: lease.tap, hostAddress: lease.hostAddress, prefix: lease.prefix, mac }, runDir: paths.state
+    }
+    const vm = await driverFor(spec, (note) => void log.append('vmm', note)).launch(vmSpec, {
       socketPath: paths.socket, stdoutPath: paths.vmmStdout, stderrPath: paths.vmmStderr
     })
     undo.push('VMM', () => vm.kill())
@@ -105,6 +122,7 @@ export async function launchInstance(input: LaunchSpec, onProgress: (p: LaunchPr
     await addVmRules(HOST_NET, { tap: lease.tap, egress, subnet: lease.subnet })
     undo.push('nftables rules', () => removeVmRules(HOST_NET, lease.tap))
 
+    if (signal?.aborted) throw cancelled(`the launch of ${spec.name}`)
     record = await writeInstance({ ...record, phase: 'running', launcher: undefined })
     vm.detach()
     await progress('running', `${spec.name} is up: guest ${lease.guestAddress}, serial log ${paths.serialLog}`)
@@ -119,12 +137,32 @@ export async function launchInstance(input: LaunchSpec, onProgress: (p: LaunchPr
   }
 }
 
+function driverFor(spec: CheckedLaunch, onNote: (note: string) => void): VmmDriver {
+  return spec.vmm === 'qemu' ? qemuDriver({ accel: spec.accel, onNote }) : cloudHypervisorDriver({ program: CLOUD_HYPERVISOR_PROGRAM })
+}
+
+/** Under software emulation the kernel's IO-APIC timer test can fail and panic the boot; it proves nothing in a VM. */
+function vmmCmdline(cmdline: string, spec: CheckedLaunch): string {
+  return spec.vmm === 'qemu' && spec.accel === 'tcg' && !cmdline.split(' ').includes('no_timer_check') ? `${cmdline} no_timer_check` : cmdline
+}
+
+/** Download progress goes to the caller as it comes; the launch log gets each phase once. */
+function reportPull(pull: UbuntuPullProgress, onProgress: LaunchOptions['onProgress'], log: ReturnType<typeof launchLog>): void {
+  const bytes = pull.download
+  onProgress?.({
+    step: 'image',
+    message: pull.message,
+    ...(bytes ? { bytes: bytes.bytes, ...(bytes.total === undefined ? {} : { totalBytes: bytes.total }), ...(bytes.percent === undefined ? {} : { percent: bytes.percent }) } : {})
+  })
+  if (!bytes) void log.append('image', pull.message).catch(() => undefined)
+}
+
 async function launcherIdentity(): Promise<{ pid: number; startTime: string }> {
   return { pid: process.pid, startTime: (await processStartTime(process.pid)) ?? '' }
 }
 
 /** The service's environment as the guest needs it: the host's loopback becomes the TAP's address. */
-function guestEnv(spec: LaunchSpec, hostAddress: string): LaunchSpec['env'] {
+function guestEnv(spec: CheckedLaunch, hostAddress: string): LaunchSpec['env'] {
   const original = spec.env.httpRpcUrl
   // CHAIN is decided on the URL the user gave, before the rewrite hides that it was local;
   // a URL that does not parse is left for the env model to report, naming its field.

@@ -1,6 +1,8 @@
 import { invalidInput } from '../errors'
 import type { ServiceArgsInput, ServiceEnvInput } from '../disk/serviceEnv'
 import type { AccelSetting } from '../vmm/qemu/qemuHost'
+import type { VmmKind } from '../vmm/vmmDriver'
+import { parseImageChoice, type ImageChoice } from './guestImage'
 import { checkInstanceName } from './instanceRecord'
 
 /** Everything a user chooses for one launch; validated before anything is made. */
@@ -20,31 +22,43 @@ export interface LaunchSpec {
   guestGraceSeconds?: number
 }
 
-export interface CheckedLaunch extends LaunchSpec {
+export interface CheckedLaunch extends Omit<LaunchSpec, 'vmm' | 'image' | 'accel'> {
   memoryBytes: number
   vcpus: number
   storageBytes: number
-  vmm: 'qemu'
-  image: 'dev'
+  vmm: VmmKind
+  image: ImageChoice
+  accel: AccelSetting
+}
+
+/** What a launch uses where the user chose nothing: from the settings, with `auto` already decided. */
+export interface LaunchDefaults {
+  vmm: VmmKind
+  image: 'ubuntu' | 'dev'
   accel: AccelSetting
 }
 
 const MiB = 1024 * 1024
+const VMMS = ['auto', 'cloud-hypervisor', 'qemu']
 
-export function checkLaunchSpec(spec: LaunchSpec): CheckedLaunch {
+export function checkLaunchSpec(spec: LaunchSpec, defaults: LaunchDefaults): CheckedLaunch {
   checkInstanceName(spec.name)
-  const vmm = spec.vmm ?? 'qemu'
-  if (vmm !== 'qemu') throw invalidInput('vmm', `${JSON.stringify(vmm)} cannot launch instances yet; use qemu`)
-  const image = spec.image ?? 'dev'
-  if (image !== 'dev') throw invalidInput('image', `${JSON.stringify(image)} cannot launch instances yet; use dev`)
-  const accel = spec.accel ?? 'auto'
+  const chosenVmm = spec.vmm ?? 'auto'
+  if (!VMMS.includes(chosenVmm)) throw invalidInput('vmm', `must be auto, cloud-hypervisor or qemu, got ${JSON.stringify(chosenVmm)}`)
+  const vmm: VmmKind = chosenVmm === 'auto' ? defaults.vmm : (chosenVmm as VmmKind)
+  const image = parseImageChoice(spec.image ?? defaults.image)
+  const accel = spec.accel ?? defaults.accel
   if (!['auto', 'kvm', 'tcg'].includes(accel)) throw invalidInput('accel', `must be auto, kvm or tcg, got ${JSON.stringify(accel)}`)
+  if (vmm === 'cloud-hypervisor' && accel === 'tcg') throw invalidInput('accel', 'cloud-hypervisor runs on KVM only; use --vmm qemu for software emulation (tcg)')
   const memoryBytes = spec.memoryBytes ?? 512 * MiB
   if (!Number.isSafeInteger(memoryBytes) || memoryBytes < 128 * MiB || memoryBytes % MiB !== 0) throw invalidInput('memory', 'must be a whole number of MiB, at least 128 MiB')
   const vcpus = spec.vcpus ?? 1
   if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 64) throw invalidInput('cpus', `must be from 1 to 64, got ${vcpus}`)
   const storageBytes = spec.storageBytes ?? 1024 * MiB
   if (!Number.isSafeInteger(storageBytes) || storageBytes < 64 * MiB) throw invalidInput('storage', 'must be at least 64 MiB')
+  if (spec.guestGraceSeconds !== undefined && (!Number.isSafeInteger(spec.guestGraceSeconds) || spec.guestGraceSeconds < 0 || spec.guestGraceSeconds > 3600)) {
+    throw invalidInput('grace', 'must be a whole number of seconds from 0 to 3600')
+  }
   return { ...spec, memoryBytes, vcpus, storageBytes, vmm, image, accel }
 }
 

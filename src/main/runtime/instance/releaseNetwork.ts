@@ -3,12 +3,15 @@ import { deleteLink } from '../net/ipCommand'
 import { LeaseStore } from '../net/leaseStore'
 import { HOST_NET } from '../net/netContext'
 import { removeVmRules } from '../net/vmNetRules'
+import { clearStaleVsockSockets } from '../vmm/cloudHypervisor/vsockSockets'
 import { instancePaths, type InstanceRecord } from './instanceRecord'
 
-/** Gives back what a stopped instance held on the host: its rules, its TAP, its socket, its lease. Quiet for what is already gone. */
+/** Gives back what a stopped instance held on the host: its rules, its TAP, its sockets, its lease. Quiet for what is already gone. */
 export async function releaseNetwork(record: InstanceRecord): Promise<void> {
   await removeVmRules(HOST_NET, record.net.tap)
   await deleteLink(HOST_NET, record.net.tap)
-  await rm(instancePaths(record.name).socket, { force: true })
+  const paths = instancePaths(record.name)
+  await rm(paths.socket, { force: true })
+  if (record.vmm === 'cloud-hypervisor') await clearStaleVsockSockets(paths.vsock)
   await (await LeaseStore.open()).release(record.name)
 }

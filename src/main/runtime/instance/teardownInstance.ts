@@ -1,17 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BpvmError } from '../errors'
+import { readAppSettings } from '../settings/appSettings'
 import { isProcessAlive } from '../state/processIdentity'
 import { stopDetachedVmm } from '../vmm/vmmProcess'
 import { checkInstanceName, instancePaths, purgeInstance, readInstance, writeInstance, type InstanceRecord } from './instanceRecord'
 import { instanceStatus, type InstanceStatus } from './instanceStatus'
 import { launchLog } from './logs/launchLog'
-import { qemuPowerButton } from './qemuControl'
+import { detachedPowerButton } from './vmmControl'
 import { releaseNetwork } from './releaseNetwork'
 
 export interface TeardownOptions {
   /** Kill the VMM now instead of pressing the power button first. */
   force?: boolean
-  /** How long the guest gets after the power button before the VMM is killed; default 30 s. */
+  /** How long the guest gets after the power button before the VMM is killed; default: the grace setting (30 s). */
   graceMs?: number
   /** Also delete the instance's disks, logs and record. */
   purge?: boolean
@@ -38,8 +39,8 @@ export async function teardownInstance(name: string, options: TeardownOptions = 
   let stopped: TeardownReport['stopped'] = 'already'
   const identity = record.process
   if (identity && (await isProcessAlive(identity))) {
-    if (!options.force && (await qemuPowerButton(paths.socket))) {
-      const deadline = Date.now() + (options.graceMs ?? 30_000)
+    if (!options.force && (await detachedPowerButton(record.vmm, paths.socket))) {
+      const deadline = Date.now() + (options.graceMs ?? (await readAppSettings()).graceSeconds * 1000)
       while (Date.now() < deadline && (await isProcessAlive(identity))) await sleep(100)
     }
     stopped = (await isProcessAlive(identity)) ? 'killed' : 'graceful'

@@ -29,6 +29,8 @@ export interface RunningVm {
   shutdown(): Promise<void>
   /** Ends the VMM process now. */
   kill(): Promise<void>
+  /** Stops watching the VM from this process (it keeps running); later calls on this object fail or report nothing. */
+  detach(): void
 }
 
 export interface VmmDriver {

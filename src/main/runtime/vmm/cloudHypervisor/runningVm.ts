@@ -4,7 +4,7 @@ import type { CloudHypervisorApi } from './apiClient'
 import { isApiError } from './apiErrors'
 import type { VmInfo } from './apiTypes'
 
-const STATES: Record<VmInfo['state'], VmState> = {
+const STATES: Readonly<Record<VmInfo['state'], VmState>> = {
   Created: 'created',
   Running: 'running',
   Paused: 'paused',
@@ -12,6 +12,9 @@ const STATES: Record<VmInfo['state'], VmState> = {
   Shutdown: 'created',
   BreakPoint: 'paused'
 }
+
+/** Our name for the state vm.info reports. */
+export const vmStateOfCh = (state: VmInfo['state']): VmState => STATES[state]
 
 /** After a guest power-off the API socket closes a moment before the process has exited. */
 const EXIT_RACE_MS = 1_000
@@ -37,7 +40,7 @@ export class CloudHypervisorVm implements RunningVm {
   async state(): Promise<VmState> {
     if (!this.process.isRunning()) return 'stopped'
     try {
-      return STATES[(await this.api.info()).state]
+      return vmStateOfCh((await this.api.info()).state)
     } catch (error) {
       // An answer without a VM (404 or 500, by version) is not a stop: the VMM still runs.
       if (isApiError(error, 'CH_API_ERROR')) return 'unknown'
@@ -65,6 +68,11 @@ export class CloudHypervisorVm implements RunningVm {
 
   async kill(): Promise<void> {
     await this.process.kill()
+  }
+
+  /** The API client holds no connection between requests; closing it leaves the VMM untouched. */
+  detach(): void {
+    void this.api.close()
   }
 
   private exitsWithin(ms: number): Promise<boolean> {

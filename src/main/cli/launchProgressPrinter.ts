@@ -1,0 +1,25 @@
+import type { LaunchProgress } from '../runtime/instance/launchInstance'
+import { formatSize } from '../runtime/disk/parseSize'
+
+const DOWNLOAD_LINE_EVERY_MS = 1_000
+
+/**
+ * Prints launch steps to stderr, one line each; a download prints a line at most once a second
+ * with its bytes and percentage, and one when it completes.
+ */
+export function launchProgressPrinter(write: (line: string) => void = (line) => void process.stderr.write(line)): (p: LaunchProgress) => void {
+  let lastDownloadLine = 0
+  return (p) => {
+    if (p.bytes === undefined) {
+      write(`bpvm: [${p.step}] ${p.message}\n`)
+      return
+    }
+    const now = Date.now()
+    const done = p.totalBytes !== undefined && p.bytes >= p.totalBytes
+    if (!done && now - lastDownloadLine < DOWNLOAD_LINE_EVERY_MS) return
+    lastDownloadLine = now
+    const total = p.totalBytes === undefined ? '' : ` of ${formatSize(p.totalBytes)}`
+    const percent = p.percent === undefined ? '' : ` (${Math.floor(p.percent)} %)`
+    write(`bpvm: [${p.step}] ${p.message}: ${formatSize(p.bytes)}${total}${percent}\n`)
+  }
+}

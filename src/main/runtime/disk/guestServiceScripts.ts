@@ -1,0 +1,43 @@
+import { GUEST_LAUNCH_SCRIPT } from './guestLayout'
+import { shellQuote } from './shellQuote'
+import { MARKER_PREFIX, SERVICE_EXITED, SERVICE_STARTED } from '../vmm/guestMarkers'
+
+/**
+ * Two small scripts the Ubuntu guest's launch unit runs, so the host learns from the serial
+ * console when the service starts and how it ends, as it does from the dev guest's init.
+ * Their output goes to the journal and the console (the unit's StandardOutput).
+ */
+export const GUEST_SCRIPT_DIR = '/usr/local/lib/bpvm'
+export const GUEST_RUN_SERVICE = `${GUEST_SCRIPT_DIR}/run-service`
+export const GUEST_SERVICE_EXITED = `${GUEST_SCRIPT_DIR}/service-exited`
+
+/** Prints the started marker with its own pid, which the service then takes over by exec. */
+export function runServiceScript(launchScript: string = GUEST_LAUNCH_SCRIPT): string {
+  return `#!/bin/sh
+echo "${MARKER_PREFIX} ${SERVICE_STARTED} pid=$$"
+exec /bin/sh ${shellQuote(launchScript)}
+`
+}
+
+/**
+ * Run by systemd after the service ends (ExecStopPost), with EXIT_CODE (exited, killed, dumped)
+ * and EXIT_STATUS (a number, or a signal name). A signal is reported as 128 + its number, as a
+ * shell would; nothing is printed when the service never ran.
+ */
+export function serviceExitedScript(): string {
+  return `#!/bin/sh
+case "\${EXIT_CODE:-}" in
+  exited) status=\${EXIT_STATUS:-0} ;;
+  killed | dumped)
+    # dash's kill -l maps numbers to names only, so the name is looked up among the numbers.
+    number=1
+    while [ "$number" -le 64 ] && [ "$(kill -l "$number" 2>/dev/null)" != "\${EXIT_STATUS:-}" ]; do number=$((number + 1)); done
+    if [ "$number" -le 64 ]; then status=$((128 + number)); else status=255; fi ;;
+  *) exit 0 ;;
+esac
+case $status in
+  '' | *[!0-9]*) status=255 ;;
+esac
+echo "${MARKER_PREFIX} ${SERVICE_EXITED} status=$status"
+`
+}
