@@ -1,3 +1,4 @@
+import { readdir, stat } from 'node:fs/promises'
 import { execa } from 'execa'
 import { BpvmError } from '../../errors'
 import { programFailure, type ProgramInfo } from './programFailure'
@@ -47,4 +48,27 @@ export function parseRecord(name: string, text: string): PackageRecord {
     .map((entry) => entry.split('|')[0]?.trim().split(/[\s(:]/)[0] ?? '')
     .filter((dep) => dep !== '')
   return { name, version, depends }
+}
+
+const APT_LISTS = '/var/lib/apt/lists'
+const APT_CONFIG_DIRS = ['/etc/apt/sources.list.d', '/etc/apt/preferences.d']
+
+/**
+ * What apt's candidate versions depend on, cheaply: the names, sizes and times of the package
+ * lists and of the sources and preferences. Equal stamps mean `apt-cache` would answer the same.
+ */
+export async function aptIndexStamp(): Promise<string> {
+  const entries: string[] = []
+  const describe = async (path: string): Promise<void> => {
+    const info = await stat(path).catch(() => undefined)
+    if (info) entries.push(`${path}:${info.size}:${info.mtimeMs}`)
+  }
+  for (const name of (await readdir(APT_LISTS).catch(() => [] as string[])).sort()) {
+    if (name !== 'lock' && name !== 'partial' && name !== 'auxfiles') await describe(`${APT_LISTS}/${name}`)
+  }
+  await describe('/etc/apt/sources.list')
+  for (const dir of APT_CONFIG_DIRS) {
+    for (const name of (await readdir(dir).catch(() => [] as string[])).sort()) await describe(`${dir}/${name}`)
+  }
+  return entries.join('\n')
 }

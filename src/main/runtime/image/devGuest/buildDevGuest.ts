@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { appDirs } from '../../appDirs'
 import { withFileLock } from '../../state/fileLock'
 import { downloadPackages } from './aptGet'
-import { resolveDevGuestPackages, type DevGuestPackages } from './debianPackages'
+import { resolveDevGuestPackagesMemo, type DevGuestPackages } from './debianPackages'
 import { buildDirName, discardBuild, readCachedBuild, removeLeftovers, syncPath } from './devGuestCache'
 import { devGuestCmdline, MODULE_ROOTS } from './devGuestLayout'
 import { BUILD_FORMAT, devGuestInputsHash, INITRAMFS_FILE, KERNEL_FILE, MANIFEST_FILE, type DevGuestManifest } from './devGuestManifest'
@@ -44,7 +44,8 @@ export async function buildDevGuest(options: BuildDevGuestOptions = {}): Promise
   const root = join(options.cacheDir ?? appDirs().cache, 'images', 'dev')
 
   progress('resolve', 'resolving the kernel and busybox package versions')
-  const packages = await resolveDevGuestPackages()
+  await mkdir(root, { recursive: true })
+  const packages = await resolveDevGuestPackagesMemo(join(root, '.packages.json'))
   const hash = devGuestInputsHash(packages)
   const dir = join(root, hash)
   const done = (manifest: DevGuestManifest, fromCache: boolean): DevGuestBuild => ({

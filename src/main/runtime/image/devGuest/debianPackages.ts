@@ -1,5 +1,8 @@
+import { z } from 'zod'
 import { BpvmError } from '../../errors'
-import { candidatePackage, type PackageRecord } from './aptCache'
+import { readTextIfExists, writeJsonAtomic } from '../../state/atomicJson'
+import { parseJsonWith } from '../../state/parseJson'
+import { aptIndexStamp, candidatePackage, type PackageRecord } from './aptCache'
 
 /** The Debian packages the dev guest is made of, at the versions apt would install now. */
 
@@ -27,4 +30,23 @@ export async function resolveDevGuestPackages(): Promise<DevGuestPackages> {
   }
   const [kernel, busybox] = await Promise.all([candidatePackage(kernelName), candidatePackage(BUSYBOX_PACKAGE)])
   return { kernel, busybox }
+}
+
+const recordSchema = z.object({ name: z.string(), version: z.string(), depends: z.array(z.string()) })
+const memoSchema = z.object({ stamp: z.string(), packages: z.object({ kernel: recordSchema, busybox: recordSchema }) })
+
+/**
+ * `resolveDevGuestPackages`, remembered in `memoFile` until apt's package lists or sources change:
+ * each `apt-cache show` re-reads the whole index (about 0.6 s each on a host without apt's binary
+ * cache), and every launch of the dev guest asks which build it needs.
+ */
+export async function resolveDevGuestPackagesMemo(memoFile: string): Promise<DevGuestPackages> {
+  const stamp = await aptIndexStamp()
+  const text = await readTextIfExists(memoFile).catch(() => undefined)
+  const memo = text === undefined ? undefined : parseJsonWith(text, memoSchema)
+  if (memo && memo.stamp === stamp) return memo.packages
+  const packages = await resolveDevGuestPackages()
+  // A memo that cannot be written only costs the next launch the same lookups.
+  await writeJsonAtomic(memoFile, { stamp, packages }).catch(() => undefined)
+  return packages
 }

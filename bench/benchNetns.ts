@@ -1,0 +1,63 @@
+// A network namespace for launches in a bench: launchInstance makes TAPs and nftables rules in
+// the namespace it runs in, so it runs in one of ours, never the host's. Like the instance
+// lifecycle test's host(): a veth to a second namespace gives it a default route, so the
+// egress interface resolves, with nothing reachable beyond it.
+import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+
+export interface BenchNetwork {
+  /** Where the launches run. */
+  ns: string
+  /** The far end of its default route. */
+  upstream: string
+}
+
+const ip = (...args: string[]): void => {
+  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'inherit'], timeout: 15_000 })
+}
+
+export function createBenchNetwork(): BenchNetwork {
+  const id = randomBytes(3).toString('hex')
+  const network = { ns: `bpvm-bench-${id}`, upstream: `bpvm-bench-${id}-up` }
+  ip('netns', 'add', network.ns)
+  try {
+    ip('netns', 'add', network.upstream)
+    ip('-n', network.ns, 'link', 'set', 'lo', 'up')
+    ip('-n', network.ns, 'link', 'add', 'uplink0', 'type', 'veth', 'peer', 'name', 'down0', 'netns', network.upstream)
+    ip('-n', network.ns, 'link', 'set', 'uplink0', 'up')
+    ip('-n', network.upstream, 'link', 'set', 'down0', 'up')
+    ip('-n', network.ns, 'addr', 'add', '192.0.2.1/24', 'dev', 'uplink0')
+    ip('-n', network.ns, 'route', 'add', 'default', 'via', '192.0.2.254')
+  } catch (error) {
+    deleteBenchNetwork(network)
+    throw error
+  }
+  return network
+}
+
+/**
+ * Kills whatever still runs in the namespaces (a VM left by a failed or interrupted round: only
+ * our own processes can be in there), then deletes them. Synchronous, so it also runs on a signal.
+ */
+export function deleteBenchNetwork(network: BenchNetwork): void {
+  for (const ns of [network.ns, network.upstream]) {
+    let pids: string[]
+    try {
+      pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', timeout: 15_000 }).split('\n').filter((p) => /^\d+$/.test(p))
+    } catch {
+      continue // Never made, or already gone.
+    }
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL')
+      } catch {
+        // Exited meanwhile.
+      }
+    }
+    try {
+      execFileSync('ip', ['netns', 'delete', ns], { stdio: 'ignore', timeout: 15_000 })
+    } catch {
+      console.error(`could not delete the network namespace ${ns}; remove it with: ip netns delete ${ns}`)
+    }
+  }
+}
