@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { expect, it } from 'vitest'
 import { imageInfo } from '../../src/main/runtime/disk/qemuImg'
@@ -85,6 +85,26 @@ describeAsRoot('launching the Ubuntu image (QEMU, TCG, a stand-in release on a m
       await lifecycle.expectNetworkClean(ns)
       expect(envelope(await cli(['image', 'rm', `ubuntu/${UBUNTU_RELEASE_NAME}`, '--json']))).toMatchObject({ ok: true })
     }, 300_000)
+
+    it('boots a custom image directory: its kernel, initrd and command line, and an overlay on its raw root disk', async () => {
+      const { ns, work, cli } = await lifecycle.host(SERVICE)
+      const guest = await buildDevGuest({ cacheDir: join(lifecycle.home, 'cache') })
+      const image = await tempDir()
+      await writeFile(join(image, 'vmlinuz'), await readFile(guest.kernel))
+      await writeFile(join(image, 'initrd'), await readFile(guest.initramfs))
+      await writeFile(join(image, 'cmdline'), 'console=ttyS0 panic=-1 quiet\n')
+      await writeFile(join(image, 'root.img'), '')
+      await truncate(join(image, 'root.img'), 64 * 2 ** 20)
+      const launchArgs = lifecycle.launchArgs(work, 'own').map((arg) => (arg === 'dev' ? image : arg))
+      expect(envelope(await cli(launchArgs))).toMatchObject({ ok: true, value: { name: 'own', image } })
+      const root = await imageInfo(join(lifecycle.home, 'data', 'instances', 'own', 'root.qcow2'))
+      expect(root).toMatchObject({ backingFile: join(image, 'root.img'), backingFormat: 'raw', virtualSizeBytes: 256 * 2 ** 20 })
+      expect(await lifecycle.waitForGuestLog('own', 'svc: ready', 60_000)).toContain('svc: ready on console=ttyS0 panic=-1 quiet no_timer_check')
+      expect(envelope(await cli(['down', 'own', '--purge', '--json']))).toMatchObject({ ok: true, value: [{ name: 'own', purged: true }] })
+      await lifecycle.expectNetworkClean(ns)
+      // The user's image is theirs: a purge removes the instance's overlay, never the base.
+      expect((await readdir(image)).sort()).toEqual(['cmdline', 'initrd', 'root.img', 'vmlinuz'])
+    }, 120_000)
   })
 })
 
