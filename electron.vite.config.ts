@@ -8,7 +8,8 @@ const mainEntries = {
   index: resolve('src/main/index.ts'),
   cli: resolve('src/main/cli/main.ts'),
   runtime: resolve('src/main/runtime/index.ts'),
-  fatWorker: resolve('src/main/runtime/disk/fat/fatWorker.ts')
+  fatWorker: resolve('src/main/runtime/disk/fat/fatWorker.ts'),
+  backend: resolve('src/main/backend/backendWorker.ts')
 }
 
 export default defineConfig({

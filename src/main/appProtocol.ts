@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { net, protocol } from 'electron'
-import { APP_HOST, APP_SCHEME } from './security'
+import { APP_HOST, APP_SCHEME, CONTENT_SECURITY_POLICY } from './security'
 
 /**
  * Must run before the app is ready. `standard` gives the scheme a real origin (so 'self' in the
@@ -43,6 +43,10 @@ export function serveRenderer(rootDir: string): void {
     const isFile = await stat(file).then((s) => s.isFile(), () => false)
     if (!isFile) return new Response('Not found', { status: 404 })
     // net.fetch on file:// picks the right MIME type, which module scripts require.
-    return net.fetch(pathToFileURL(file).toString())
+    const response = await net.fetch(pathToFileURL(file).toString())
+    const headers = new Headers(response.headers)
+    headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY)
+    headers.set('X-Content-Type-Options', 'nosniff')
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers })
   })
 }

@@ -1,9 +1,13 @@
 import { join } from 'node:path'
-import { app, ipcMain, session, type BrowserWindow } from 'electron'
+import { app, BrowserWindow, ipcMain, session } from 'electron'
 import { registerAppScheme, serveRenderer } from './appProtocol'
-import { registerHostHandlers } from './ipc/hostHandlers'
-import { runDoctor } from './runtime/host/doctor'
+import type { ApiBackend } from './backend/apiBackend'
+import { createBackendProcess } from './backend/backendProcess'
+import { registerApiHandlers } from './ipc/apiHandlers'
+import { electronShellServices } from './ipc/shellHandlers'
+import { askWithMessageBox, settleVmsBeforeQuit } from './quitPolicy'
 import { denyAllPermissions, guardWebContents } from './security'
+import { utilityWorkerSpawner } from './utilityWorker'
 import { createMainWindow, focusWindow } from './window'
 
 // Privileged schemes can only be registered before the app is ready.
@@ -14,6 +18,9 @@ if (!app.requestSingleInstanceLock()) {
   app.quit()
 } else {
   let mainWindow: BrowserWindow | null = null
+  let backend: ApiBackend | null = null
+  let quitSettled = false
+  let settling = false
 
   const openMainWindow = (): void => {
     mainWindow = createMainWindow()
@@ -38,12 +45,35 @@ if (!app.requestSingleInstanceLock()) {
     if (app.isReady() && !mainWindow) openMainWindow()
   })
 
+  // Quitting waits for the VM question (and a "Stop all") and for the worker to close, then quits for real.
+  app.on('before-quit', (event) => {
+    const running = backend
+    if (quitSettled || !running) return
+    event.preventDefault()
+    if (settling) return
+    settling = true
+    settleVmsBeforeQuit(running, askWithMessageBox(() => mainWindow))
+      .catch((error: unknown) => console.error('Could not settle the VMs before quitting', error))
+      // close() asks the worker to stop and kills it if it does not; the VMs live on either way.
+      .then(() => running.close())
+      .catch((error: unknown) => console.error('The runtime worker did not close cleanly', error))
+      .finally(() => {
+        quitSettled = true
+        app.quit()
+      })
+  })
+
   app
     .whenReady()
     .then(() => {
       denyAllPermissions(session.defaultSession)
       serveRenderer(join(import.meta.dirname, '../renderer'))
-      registerHostHandlers(ipcMain, { runDoctor })
+      backend = createBackendProcess(utilityWorkerSpawner())
+      // Every event, backend:status included, goes to the windows showing our page.
+      registerApiHandlers(ipcMain, backend, {
+        shell: electronShellServices(),
+        windows: () => BrowserWindow.getAllWindows().map((window) => window.webContents)
+      })
       openMainWindow()
     })
     .catch((error: unknown) => {

@@ -16,6 +16,14 @@ export function rendererEntryUrl(devUrl = devServerUrl()): string {
   return devUrl ?? APP_ENTRY_URL
 }
 
+/**
+ * The page's Content-Security-Policy: sent as a header by the app protocol and repeated in
+ * index.html's meta tag (which the dev server and the headless server serve). No inline
+ * scripts or styles, no plugins, no forms, no <base>.
+ */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'"
+
 export function secureWebPreferences(preloadPath: string): WebPreferences {
   return {
     preload: preloadPath,
@@ -24,6 +32,8 @@ export function secureWebPreferences(preloadPath: string): WebPreferences {
     nodeIntegration: false,
     nodeIntegrationInSubFrames: false,
     nodeIntegrationInWorker: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
     webviewTag: false
   }
 }
@@ -49,12 +59,15 @@ export function isOwnSender(frame: { url: string } | null | undefined, devUrl = 
   return frame != null && isOwnFrameUrl(frame.url, devUrl)
 }
 
-/** Keeps a web contents on our pages: no navigating away, no new windows. */
+/** Keeps a web contents on our pages: no navigating or redirecting away, no new windows, no <webview>. */
 export function guardWebContents(contents: WebContents): void {
-  contents.on('will-navigate', (event) => {
+  const stayHome = (event: { url: string; preventDefault(): void }): void => {
     // A reload (e.g. the dev server's full reload) targets our own page; anything else is refused.
     if (!isOwnFrameUrl(event.url)) event.preventDefault()
-  })
+  }
+  contents.on('will-navigate', stayHome)
+  contents.on('will-redirect', stayHome)
+  contents.on('will-attach-webview', (event) => event.preventDefault())
   contents.setWindowOpenHandler(() => ({ action: 'deny' }))
 }
 
@@ -62,4 +75,5 @@ export function guardWebContents(contents: WebContents): void {
 export function denyAllPermissions(session: Session): void {
   session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
   session.setPermissionCheckHandler(() => false)
+  session.setDevicePermissionHandler(() => false)
 }

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { expect, it } from 'vitest'
 import { createTap, listLinks } from '../../src/main/runtime/net/ipCommand'
 import { LeaseStore } from '../../src/main/runtime/net/leaseStore'
+import { ownerTag } from '../../src/main/runtime/net/ownerTag'
 import { addVmRules, listVmRules } from '../../src/main/runtime/net/vmNetRules'
 import { useNetns } from '../support/netns'
 import { describeAsRoot, describeWithPrograms } from '../support/prerequisites'
@@ -13,7 +14,10 @@ describeAsRoot('bpvm net (run inside a test namespace)', () => {
     const netns = useNetns()
     const tempDir = useTempDirs()
 
-    /** A namespace with an uplink, one leased VM (id 1) and the leftovers of a crashed one (tap-tngl-5). */
+    /**
+     * A namespace with an uplink, one leased VM (id 1), the leftovers of a crashed one (tap-tngl-5),
+     * and a VM of another bpvm home on the same host (tap-tngl-7, tagged by that home).
+     */
     async function hostWithOrphan(): Promise<{ ns: string; home: string }> {
       const ns = await netns.create()
       const upstream = await netns.create()
@@ -26,12 +30,14 @@ describeAsRoot('bpvm net (run inside a test namespace)', () => {
       await addVmRules(ctx, { tap: lease.tap, egress: 'uplink0', subnet: lease.subnet })
       await createTap(ctx, { name: 'tap-tngl-5', hostAddress: '172.30.9.1', prefix: 30 })
       await addVmRules(ctx, { tap: 'tap-tngl-5', egress: 'uplink0', subnet: '172.30.9.0/30' })
+      await createTap(ctx, { name: 'tap-tngl-7', hostAddress: '172.30.11.1', prefix: 30, alias: ownerTag('/elsewhere/state') })
+      await addVmRules(ctx, { tap: 'tap-tngl-7', egress: 'uplink0', subnet: '172.30.11.0/30' })
       return { ns, home }
     }
 
     const inNs = (ns: string) => ({ prefix: ['ip', 'netns', 'exec', ns], env: {} })
 
-    it('net ls marks what a lease holds live and the rest orphan', async () => {
+    it('net ls marks what a lease holds live, what another home tagged other, and the rest orphan', async () => {
       const { ns, home } = await hostWithOrphan()
       const run = await runCli(['net', 'ls', '--json'], { ...inNs(ns), env: { BPVM_HOME: home } })
       expect(run.exitCode).toBe(0)
@@ -43,24 +49,26 @@ describeAsRoot('bpvm net (run inside a test namespace)', () => {
       expect(inventory.leases).toMatchObject([{ owner: 'vm-a', tap: 'tap-tngl-1', state: 'live', tapPresent: true, rules: 3 }])
       expect(inventory.taps).toEqual([
         { name: 'tap-tngl-1', up: true, state: 'live' },
-        { name: 'tap-tngl-5', up: true, state: 'orphan' }
+        { name: 'tap-tngl-5', up: true, state: 'orphan' },
+        { name: 'tap-tngl-7', up: true, state: 'other' }
       ])
       expect(inventory.rules.filter((r) => r.tap === 'tap-tngl-1').every((r) => r.state === 'live')).toBe(true)
       expect(inventory.rules.filter((r) => r.tap === 'tap-tngl-5').map((r) => r.state)).toEqual(['orphan', 'orphan', 'orphan'])
+      expect(inventory.rules.filter((r) => r.tap === 'tap-tngl-7').map((r) => r.state)).toEqual(['other', 'other', 'other'])
       const human = await runCli(['net', 'ls'], { ...inNs(ns), env: { BPVM_HOME: home } })
       expect(human.stdout).toContain('orphan  tap-tngl-5 (up)')
       expect(human.stdout).toContain('4 orphans: `bpvm net cleanup` removes them.')
     })
 
-    it('net cleanup removes orphans only, and says what it removed', async () => {
+    it('net cleanup removes orphans only (not another home\'s VM), and says what it removed', async () => {
       const { ns, home } = await hostWithOrphan()
       const run = await runCli(['net', 'cleanup'], { ...inNs(ns), env: { BPVM_HOME: home } })
       expect(run.exitCode).toBe(0)
       expect(run.stdout.trim()).toBe('Cleaned up: removed the nftables rules of tap-tngl-5; deleted TAP tap-tngl-5.')
       const ctx = { netns: ns }
-      expect((await listLinks(ctx)).map((l) => l.ifname)).toEqual(expect.arrayContaining(['tap-tngl-1']))
+      expect((await listLinks(ctx)).map((l) => l.ifname)).toEqual(expect.arrayContaining(['tap-tngl-1', 'tap-tngl-7']))
       expect((await listLinks(ctx)).map((l) => l.ifname)).not.toContain('tap-tngl-5')
-      expect((await listVmRules(ctx)).map((r) => r.tap)).toEqual(['tap-tngl-1', 'tap-tngl-1', 'tap-tngl-1'])
+      expect((await listVmRules(ctx)).map((r) => r.tap).sort()).toEqual(['tap-tngl-1', 'tap-tngl-1', 'tap-tngl-1', 'tap-tngl-7', 'tap-tngl-7', 'tap-tngl-7'])
       const again = await runCli(['net', 'cleanup', '--json'], { ...inNs(ns), env: { BPVM_HOME: home } })
       expect(envelope(again)).toEqual({ ok: true, value: { removedTaps: [], removedRulesOf: [] } })
     })

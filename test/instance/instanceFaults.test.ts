@@ -73,5 +73,17 @@ describeAsRoot('instance faults through the CLI (QEMU, TCG, dev guest, in a netw
       await expectNothingLeft(ns, 'again')
       expect((await listRows(cli)).find((r) => r.name === 'again')).toMatchObject({ status: 'Finished' })
     })
+
+    it('two launches of one name at once: one boots it, the other is refused with nothing of it made', async () => {
+      const { ns, work, cli } = await host(SERVICE)
+      const [a, b] = await Promise.all([cli(launchArgs(work, 'twin')), cli(launchArgs(work, 'twin'))])
+      const results = [envelope(a), envelope(b)]
+      expect(results.filter((r) => r.ok)).toHaveLength(1)
+      expect(results.filter((r) => !r.ok).map((r) => r.error?.code)).toEqual(['INSTANCE_EXISTS'])
+      expect((await listRows(cli)).filter((r) => r.name === 'twin')).toHaveLength(1)
+      expect(JSON.parse(await readFile(join(home, 'state', 'leases.json'), 'utf8')).leases).toHaveLength(1)
+      expect(envelope(await cli(['down', 'twin', '--force', '--json']))).toMatchObject({ ok: true })
+      await expectNothingLeft(ns, 'twin')
+    })
   })
 })

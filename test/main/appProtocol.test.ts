@@ -19,6 +19,7 @@ const electron = vi.hoisted(() => ({
 vi.mock('electron', () => electron)
 
 import { registerAppScheme, resolveAppFile, serveRenderer } from '../../src/main/appProtocol'
+import { CONTENT_SECURITY_POLICY } from '../../src/main/security'
 
 const root = '/srv/bpvm/out/renderer'
 
@@ -65,9 +66,11 @@ describe('serveRenderer', () => {
   })
   afterAll(() => rm(dir, { recursive: true, force: true }))
 
-  it('serves files from the renderer folder', async () => {
+  it('serves files from the renderer folder under our Content-Security-Policy', async () => {
     const response = await fetchPage('app://bpvm/index.html')
     expect(response.status).toBe(200)
+    expect(response.headers.get('Content-Security-Policy')).toBe(CONTENT_SECURITY_POLICY)
+    expect(response.headers.get('X-Content-Type-Options')).toBe('nosniff')
     expect(await response.text()).toBe('<title>bpvm</title>')
   })
 

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import type { Session, WebContents } from 'electron'
 
@@ -6,6 +7,7 @@ vi.mock('electron', () => electron)
 
 import {
   APP_ENTRY_URL,
+  CONTENT_SECURITY_POLICY,
   denyAllPermissions,
   guardWebContents,
   isOwnFrameUrl,
@@ -32,10 +34,34 @@ describe('secureWebPreferences', () => {
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
+      nodeIntegrationInSubFrames: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
       webviewTag: false
     })
-    expect('webSecurity' in prefs).toBe(false)
-    expect('allowRunningInsecureContent' in prefs).toBe(false)
+    expect(prefs.experimentalFeatures).toBeUndefined()
+  })
+})
+
+describe('CONTENT_SECURITY_POLICY', () => {
+  const directives = (policy: string) => new Map(policy.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]))
+
+  it('allows scripts and styles from our own origin only, no plugins, no <base>, no forms', () => {
+    const policy = directives(CONTENT_SECURITY_POLICY)
+    expect(policy.get('default-src')).toEqual(["'self'"])
+    expect(policy.get('script-src')).toEqual(["'self'"])
+    expect(policy.get('style-src')).toEqual(["'self'"])
+    expect(policy.get('object-src')).toEqual(["'none'"])
+    expect(policy.get('base-uri')).toEqual(["'none'"])
+    expect(policy.get('form-action')).toEqual(["'none'"])
+    expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-inline|unsafe-eval|\*/)
+  })
+
+  it("is the same policy index.html's meta tag declares (what the dev and headless servers serve)", async () => {
+    const html = await readFile(new URL('../../src/renderer/index.html', import.meta.url), 'utf8')
+    const meta = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"/.exec(html)
+    expect(meta?.[1]).toBe(CONTENT_SECURITY_POLICY)
   })
 })
 
@@ -78,22 +104,40 @@ function fakeContents() {
     on: (name: string, listener: (event: { url: string; preventDefault(): void }) => void) => listeners.set(name, listener),
     setWindowOpenHandler: (handler: typeof openHandler) => (openHandler = handler)
   }
-  const navigate = (url: string): boolean => {
+  /** Whether Electron would go ahead: an event nobody listens to is not prevented. */
+  const allowed = (name: string, url: string): boolean => {
     let prevented = false
-    listeners.get('will-navigate')?.({ url, preventDefault: () => (prevented = true) })
+    listeners.get(name)?.({ url, preventDefault: () => (prevented = true) })
     return !prevented
   }
+  const navigate = (url: string): boolean => allowed('will-navigate', url)
+  const redirect = (url: string): boolean => allowed('will-redirect', url)
+  const attachWebview = (): boolean => allowed('will-attach-webview', 'app://bpvm/index.html')
   const open = (url: string) => openHandler?.({ url })
-  return { contents: contents as unknown as WebContents, navigate, open }
+  return { contents: contents as unknown as WebContents, navigate, redirect, attachWebview, open }
 }
 
 describe('guardWebContents', () => {
-  it('refuses navigation away from our pages', () => {
+  it.each(['navigate', 'redirect'] as const)('refuses to %s away from our pages', (move) => {
     const page = fakeContents()
     guardWebContents(page.contents)
-    expect(page.navigate('https://example.com/')).toBe(false)
-    expect(page.navigate('file:///etc/passwd')).toBe(false)
-    expect(page.navigate('app://bpvm/index.html')).toBe(true)
+    const allowed = (url: string) => page[move](url)
+    expect(['https://example.com/', 'file:///etc/passwd', 'app://evil/', 'app://bpvm/index.html'].map(allowed)).toEqual([false, false, false, true])
+  })
+
+  it('refuses to attach a <webview>', () => {
+    const page = fakeContents()
+    guardWebContents(page.contents)
+    expect(page.attachWebview()).toBe(false)
+  })
+
+  it('in dev, allows the dev server and nothing else', () => {
+    runAs('dev')
+    const page = fakeContents()
+    guardWebContents(page.contents)
+    expect(page.navigate(`${DEV_URL}/`)).toBe(true)
+    expect(page.navigate('http://localhost:5174/')).toBe(false)
+    expect(page.navigate('app://bpvm/index.html')).toBe(false)
   })
 
   it('refuses every new window, ours or not', () => {
@@ -105,20 +149,23 @@ describe('guardWebContents', () => {
 })
 
 describe('denyAllPermissions', () => {
-  it('refuses permission requests and checks', () => {
+  it('refuses permission requests, checks and device access', () => {
     let request: ((wc: unknown, permission: string, callback: (granted: boolean) => void) => void) | undefined
     let check: ((wc: unknown, permission: string) => boolean) | undefined
+    let device: ((details: { deviceType: string }) => boolean) | undefined
     const session = {
       setPermissionRequestHandler: (h: typeof request) => (request = h),
-      setPermissionCheckHandler: (h: typeof check) => (check = h)
+      setPermissionCheckHandler: (h: typeof check) => (check = h),
+      setDevicePermissionHandler: (h: typeof device) => (device = h)
     }
     denyAllPermissions(session as unknown as Session)
 
     const answers: boolean[] = []
-    for (const permission of ['media', 'notifications', 'geolocation', 'clipboard-read']) {
+    for (const permission of ['media', 'notifications', 'geolocation', 'clipboard-read', 'openExternal', 'fullscreen']) {
       request?.(null, permission, (granted) => answers.push(granted))
       answers.push(check?.(null, permission) ?? true)
     }
-    expect(answers).toEqual(new Array(8).fill(false))
+    for (const deviceType of ['hid', 'serial', 'usb']) answers.push(device?.({ deviceType }) ?? true)
+    expect(answers).toEqual(new Array(15).fill(false))
   })
 })

@@ -62,7 +62,14 @@ describe('createMainWindow', () => {
   it('opens a locked-down, dark window on app://bpvm in a packaged app', () => {
     createMainWindow()
     const window = lastWindow()
-    expect(window.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false })
+    expect(window.options.webPreferences).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      webviewTag: false
+    })
+    expect(window.options.show).toBe(false)
     expect(window.options.webPreferences?.preload?.endsWith(join('preload', 'index.cjs'))).toBe(true)
     expect(luminance(window.options.backgroundColor ?? '#ffffff')).toBeLessThan(0.15)
     expect(window.loaded).toBe('app://bpvm/index.html')

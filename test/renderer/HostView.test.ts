@@ -2,13 +2,13 @@
 import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia } from 'pinia'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { DoctorReport, HostApi } from '../../src/shared/api/host'
+import type { BpvmApi, DoctorReport } from '../../src/shared/api'
 import type { Result } from '../../src/shared/result'
 import App from '../../src/renderer/src/App.vue'
 import HostView from '../../src/renderer/src/views/HostView.vue'
 
 // The renderer reads `window.bpvm`; in jsdom tests the window is the global object.
-const page = globalThis as { bpvm?: { host: HostApi } }
+const page = globalThis as { bpvm?: BpvmApi }
 
 const report: DoctorReport = {
   programs: [
@@ -22,16 +22,55 @@ const report: DoctorReport = {
   ]
 }
 
-function connect(doctor: HostApi['doctor']): ReturnType<typeof vi.fn> {
-  const spy = vi.fn(doctor)
-  page.bpvm = { host: { doctor: spy } }
+type Doctor = BpvmApi['host']['doctor']
+
+/** What the desktop app's preload exposes, as far as the Host view uses it. */
+function connect(doctor: Doctor): ReturnType<typeof vi.fn<Doctor>> {
+  const spy = vi.fn<Doctor>(doctor)
+  page.bpvm = { host: { doctor: spy }, events: { on: () => () => undefined } } as unknown as BpvmApi
   return spy
+}
+
+/**
+ * The browser's WebSocket, for a page served by `bpvm serve` (no preload): while `serverUp` it
+ * opens and answers `host:doctor` with `report`; otherwise every attempt fails.
+ */
+class FakeSocket {
+  static serverUp = false
+  static urls: string[] = []
+  readyState = 0
+  private readonly listeners = new Map<string, ((event: { data?: string }) => void)[]>()
+
+  constructor(url: string) {
+    FakeSocket.urls.push(url)
+    setTimeout(() => (FakeSocket.serverUp ? this.fire('open') : this.fire('close')), 0)
+  }
+
+  addEventListener(type: string, listener: (event: { data?: string }) => void): void {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener])
+  }
+
+  send(data: string): void {
+    const { id, channel } = JSON.parse(data) as { id: number; channel: string }
+    const result: Result<unknown> = channel === 'host:doctor' ? { ok: true, value: report } : { ok: false, error: { code: 'UNKNOWN_CHANNEL', message: channel } }
+    setTimeout(() => this.fire('message', { data: JSON.stringify({ id, result }) }), 0)
+  }
+
+  close(): void {
+    this.fire('close')
+  }
+
+  private fire(type: string, event: { data?: string } = {}): void {
+    for (const listener of this.listeners.get(type) ?? []) listener(event)
+  }
 }
 
 const mountView = () => mount(HostView, { global: { plugins: [createPinia()] } })
 
 afterEach(() => {
   delete page.bpvm
+  vi.useRealTimers()
+  vi.unstubAllGlobals()
 })
 
 describe('HostView', () => {
@@ -78,15 +117,37 @@ describe('HostView', () => {
     expect(forwarding.get('[data-test="check-fix"]').text()).toBe('bpvm net forwarding --enable')
   })
 
-  it('says the runtime is not connected when opened outside the desktop app', async () => {
+  it('says the runtime is not connected when neither the desktop app nor a bpvm server answers', async () => {
+    vi.useFakeTimers()
+    vi.stubGlobal('WebSocket', FakeSocket)
+    FakeSocket.serverUp = false
     const view = mountView()
+    // Calls wait briefly for the connection before they give up.
+    await vi.advanceTimersByTimeAsync(3500)
     await flushPromises()
 
+    // The socket goes back to the server that served the page (jsdom's page is http://localhost:3000/).
+    expect(FakeSocket.urls[0]).toBe('ws://localhost:3000/api')
     const notice = view.get('[data-test="not-connected"]')
     expect(notice.attributes('role')).toBe('alert')
     expect(notice.text()).toContain('Runtime not connected')
     expect(view.find('table').exists()).toBe(false)
     expect(view.get('button[aria-label="Refresh host checks"]').attributes('disabled')).toBeDefined()
+
+    // The server comes (back) up: the view asks again by itself.
+    FakeSocket.serverUp = true
+    await vi.advanceTimersByTimeAsync(6000)
+    await flushPromises()
+    expect(view.find('[data-test="not-connected"]').exists()).toBe(false)
+    expect(view.findAll('[aria-label="Host programs"] tbody tr')).toHaveLength(3)
+  })
+
+  it('works over the WebSocket of bpvm serve when opened in a browser', async () => {
+    vi.stubGlobal('WebSocket', FakeSocket)
+    FakeSocket.serverUp = true
+    const view = mountView()
+    await vi.waitFor(() => expect(view.findAll('[aria-label="Host programs"] tbody tr')).toHaveLength(3))
+    expect(view.get('[data-test="summary"]').text()).toContain('1 of 3 programs found')
   })
 
   it('shows a loading state, then the report', async () => {
@@ -128,7 +189,7 @@ describe('HostView', () => {
     const view = mountView()
     await flushPromises()
 
-    const fixed = { programs: report.programs.map((p) => ({ ...p, found: true, path: `/usr/bin/${p.program}` })) }
+    const fixed = { ...report, programs: report.programs.map((p) => ({ ...p, found: true, path: `/usr/bin/${p.program}` })) }
     doctor.mockImplementation(async () => ({ ok: true, value: fixed }))
     await view.get('button[aria-label="Refresh host checks"]').trigger('click')
     await flushPromises()

@@ -5,6 +5,7 @@ import { registerDoctorCommand } from './doctorCommand'
 import { registerImageCommands } from './imageCommands'
 import { registerInstanceCommands } from './instanceCommands'
 import { registerNetCommands } from './netCommands'
+import { registerServeCommand } from './serveCommand'
 import { registerSettingsCommands } from './settingsCommands'
 
 /** The `bpvm` command line: a thin host over the same runtime the desktop app uses. */
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerImageCommands(program)
   registerDoctorCommand(program)
   registerSettingsCommands(program)
+  registerServeCommand(program)
   return program
 }
 

@@ -34,7 +34,7 @@ export function registerNetCommands(program: Command): void {
 
   group
     .command('ls')
-    .description('list leases, TAP devices and nftables rules, each marked live or orphan')
+    .description('list leases, TAP devices and nftables rules, each marked live, orphan, or other (another bpvm home\'s)')
     .option('--json', 'print the result as JSON')
     .action(async (options: { json?: boolean }) => {
       await runAction(options.json, async () => (await net()).listNet(), describeInventory)

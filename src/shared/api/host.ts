@@ -1,4 +1,4 @@
-import type { Result } from '../result'
+import { channel, noRequest } from './channel'
 
 /** One external program the runtime relies on, as found on this host. */
 export interface ProgramCheck {
@@ -34,10 +34,17 @@ export interface DoctorReport {
   host: HostCheck[]
 }
 
-export const hostChannels = {
-  doctor: 'host:doctor'
-} as const
-
-export interface HostApi {
-  doctor(): Promise<Result<DoctorReport>>
+/** A network interface of the host, for picking the egress interface. */
+export interface NetworkInterfaceInfo {
+  name: string
+  /** IPv4 addresses with prefix, e.g. `192.0.2.1/24`. */
+  addresses: string[]
+  up: boolean
+  /** The default route leaves by it. */
+  defaultRoute: boolean
 }
+
+export const hostApi = {
+  doctor: channel<undefined, DoctorReport>('host:doctor', noRequest),
+  interfaces: channel<undefined, NetworkInterfaceInfo[]>('host:interfaces', noRequest)
+} as const

@@ -51,6 +51,8 @@ export function instancePaths(name: string, dirs = appDirs()) {
     vmmStderr: join(logs, 'vmm.stderr.log'),
     launchLog: join(logs, 'launch.log'),
     socket: join(state, 'vmm.sock'),
+    /** Held for the whole of a launch: one launch per name at a time, and reconcile keeps its hands off. */
+    launchLock: join(state, 'launch.lock'),
     /** cloud-hypervisor's vsock socket (its guest-initiated listeners are `vsock.sock_<port>`). */
     vsock: join(state, 'vsock.sock'),
     disks: join(dirs.data, 'instances', name)

@@ -8,9 +8,11 @@ import { createTap, deleteLink } from '../net/ipCommand'
 import { LeaseStore } from '../net/leaseStore'
 import { requireNetAdmin } from '../net/netAdmin'
 import { HOST_NET } from '../net/netContext'
+import { ownerTag } from '../net/ownerTag'
 import { addVmRules, removeVmRules } from '../net/vmNetRules'
 import { readAppSettings } from '../settings/appSettings'
 import { readNetworkSettings } from '../settings/networkSettings'
+import { withFileLock } from '../state/fileLock'
 import { processStartTime } from '../state/processIdentity'
 import { cloudHypervisorDriver } from '../vmm/cloudHypervisor/driver'
 import { qemuDriver } from '../vmm/qemu/qemuDriver'
@@ -20,7 +22,7 @@ import { imageLabel, prepareGuest } from './guestImage'
 import { buildInstanceDisks } from './instanceDisks'
 import { CLOUD_HYPERVISOR_PROGRAM, launchDefaults } from './launchDefaults'
 import { checkLaunchSpec, rewriteLoopbackUrl, type CheckedLaunch, type LaunchSpec } from './launchSpec'
-import { instancePaths, readInstance, writeInstance, type InstanceRecord } from './instanceRecord'
+import { checkInstanceName, instancePaths, readInstance, writeInstance, type InstanceRecord } from './instanceRecord'
 import { launchLog } from './logs/launchLog'
 import { rotateIfNeeded } from './logs/rotateLog'
 import { logPaths } from './logs/logStreams'
@@ -49,6 +51,22 @@ export interface LaunchOptions {
  * and is reported with the step that failed. The VM keeps running after this process exits.
  */
 export async function launchInstance(input: LaunchSpec, options: LaunchOptions = {}): Promise<InstanceRecord> {
+  const name = checkInstanceName(input.name)
+  const paths = instancePaths(name)
+  await mkdir(paths.logs, { recursive: true, mode: 0o700 })
+  // Held until the launch ends: a second launch of the name is refused at once, and a
+  // concurrent reconcile leaves this launch's lease alone before its record exists.
+  try {
+    return await withFileLock(paths.launchLock, () => launchLocked(input, options), { timeoutMs: 0 })
+  } catch (error) {
+    if (error instanceof BpvmError && error.code === 'LOCK_TIMEOUT' && error.details?.lockFile === paths.launchLock) {
+      throw new BpvmError('INSTANCE_EXISTS', `name: ${name} is being launched by another bpvm process`, { field: 'name' })
+    }
+    throw error
+  }
+}
+
+async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<InstanceRecord> {
   const settings = await readAppSettings()
   const spec = checkLaunchSpec(input, await launchDefaults(settings))
   const paths = instancePaths(spec.name)
@@ -56,7 +74,6 @@ export async function launchInstance(input: LaunchSpec, options: LaunchOptions =
   if (existing && existing.phase !== 'stopped') {
     throw new BpvmError('INSTANCE_EXISTS', `name: an instance called ${spec.name} exists (${existing.phase}); tear it down first`, { field: 'name' })
   }
-  await mkdir(paths.logs, { recursive: true, mode: 0o700 })
   // The guest log starts afresh for every boot, so the status reads this boot's markers only;
   // the previous boot's stays readable in its `.1`. The others are kept under their size limit.
   const logs = logPaths(paths.logs)
@@ -101,7 +118,7 @@ export async function launchInstance(input: LaunchSpec, options: LaunchOptions =
     const disks = await buildInstanceDisks({ spec, guest, dir: paths.disks, mac, lease, env: guestEnv(spec, lease.hostAddress) }, undo)
 
     await progress('tap', `creating ${lease.tap}`)
-    await createTap(HOST_NET, { name: lease.tap, hostAddress: lease.hostAddress, prefix: lease.prefix })
+    await createTap(HOST_NET, { name: lease.tap, hostAddress: lease.hostAddress, prefix: lease.prefix, alias: ownerTag() })
     undo.push(lease.tap, () => deleteLink(HOST_NET, lease.tap))
 
     await progress('vmm', spec.vmm === 'qemu' ? `starting QEMU (accelerator ${spec.accel})` : 'starting cloud-hypervisor')

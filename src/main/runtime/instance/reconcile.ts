@@ -4,6 +4,7 @@ import { appDirs } from '../appDirs'
 import { LeaseStore } from '../net/leaseStore'
 import { HOST_NET } from '../net/netContext'
 import { cleanupOrphans } from '../net/netInventory'
+import { isLockHeld } from '../state/fileLock'
 import { isProcessAlive, processStartTime } from '../state/processIdentity'
 import { stopDetachedVmm } from '../vmm/vmmProcess'
 import { instancePaths, listInstances, writeInstance, type InstanceRecord } from './instanceRecord'
@@ -53,7 +54,8 @@ export async function reconcile(): Promise<ReconcileReport> {
   const live = new Set((await listInstances()).filter((r) => r.phase !== 'stopped').map((r) => r.name))
   const leases = await LeaseStore.open()
   for (const lease of await leases.list()) {
-    if (!live.has(lease.owner)) {
+    // A launch holds its lease a moment before its record says so.
+    if (!live.has(lease.owner) && !(await isLockHeld(instancePaths(lease.owner).launchLock))) {
       await leases.release(lease.owner)
       report.releasedLeases.push(lease.owner)
     }

@@ -77,12 +77,19 @@ export interface HostLink {
   up: boolean
   /** `tun` for TAP/TUN devices, `veth`, … (from `ip -d`). */
   kind?: string
+  /** The interface's alias (`ip link set … alias`), which bpvm sets to its owner tag. */
+  alias?: string
 }
 
 export async function listLinks(ctx: NetContext): Promise<HostLink[]> {
-  type Entry = { ifname: string; flags?: string[]; linkinfo?: { info_kind?: string } }
+  type Entry = { ifname: string; flags?: string[]; linkinfo?: { info_kind?: string }; ifalias?: string }
   const links = await json<Entry>(ctx, ['-d', 'link', 'show'])
-  return links.map((l) => ({ ifname: l.ifname, up: l.flags?.includes('UP') ?? false, ...(l.linkinfo?.info_kind ? { kind: l.linkinfo.info_kind } : {}) }))
+  return links.map((l) => ({
+    ifname: l.ifname,
+    up: l.flags?.includes('UP') ?? false,
+    ...(l.linkinfo?.info_kind ? { kind: l.linkinfo.info_kind } : {}),
+    ...(l.ifalias ? { alias: l.ifalias } : {})
+  }))
 }
 
 export async function linkExists(ctx: NetContext, name: string): Promise<boolean> {
@@ -93,10 +100,11 @@ export async function linkExists(ctx: NetContext, name: string): Promise<boolean
  * Creates a TAP for a VMM that opens an existing one (QEMU), gives it the host-side address
  * and brings it up. A half-made TAP is removed before the error is reported.
  */
-export async function createTap(ctx: NetContext, tap: { name: string; hostAddress: string; prefix: number }): Promise<void> {
+export async function createTap(ctx: NetContext, tap: { name: string; hostAddress: string; prefix: number; alias?: string }): Promise<void> {
   if (await linkExists(ctx, tap.name)) throw new BpvmError('LINK_EXISTS', `network interface ${tap.name} already exists`, { link: tap.name })
   await ip(ctx, ['tuntap', 'add', 'dev', tap.name, 'mode', 'tap'])
   try {
+    if (tap.alias !== undefined) await ip(ctx, ['link', 'set', 'dev', tap.name, 'alias', tap.alias])
     await ip(ctx, ['addr', 'add', `${tap.hostAddress}/${tap.prefix}`, 'dev', tap.name])
     await ip(ctx, ['link', 'set', 'dev', tap.name, 'up'])
   } catch (error) {

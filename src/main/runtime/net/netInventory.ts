@@ -1,5 +1,6 @@
 import { deleteLink, listLinks } from './ipCommand'
 import { vmIdOfTap, type NetContext } from './netContext'
+import { ownerTag } from './ownerTag'
 import { listVmRules, removeVmRules } from './vmNetRules'
 
 /** What the inventory needs of a lease. */
@@ -10,7 +11,8 @@ export interface LeaseRef {
   subnet: string
 }
 
-export type Liveness = 'live' | 'orphan'
+/** `other`: made by another bpvm home on this host (its TAP carries that home's tag); never touched. */
+export type Liveness = 'live' | 'orphan' | 'other'
 
 export interface NetInventory {
   leases: Array<LeaseRef & { state: Liveness; tapPresent: boolean; rules: number }>
@@ -20,13 +22,16 @@ export interface NetInventory {
 
 /**
  * Everything on the host that carries our names — TAPs `tap-tngl-<id>` and rules in our
- * table — each marked live (a lease holds it) or orphan (left by a crash or a killed process).
+ * table — each marked live (a lease holds it), orphan (left by a crash or a killed process),
+ * or other (its TAP is tagged by another bpvm home than `owner`). A TAP without a tag counts
+ * as ours.
  */
-export async function netInventory(ctx: NetContext, leases: readonly LeaseRef[]): Promise<NetInventory> {
+export async function netInventory(ctx: NetContext, leases: readonly LeaseRef[], owner: string = ownerTag()): Promise<NetInventory> {
   const leasedTaps = new Set(leases.map((l) => l.tap))
   const [links, rules] = await Promise.all([listLinks(ctx), listVmRules(ctx)])
   const taps = links.filter((l) => vmIdOfTap(l.ifname) !== undefined)
-  const state = (tap: string): Liveness => (leasedTaps.has(tap) ? 'live' : 'orphan')
+  const othersTaps = new Set(taps.filter((t) => t.alias?.startsWith('bpvm:') && t.alias !== owner).map((t) => t.ifname))
+  const state = (tap: string): Liveness => (leasedTaps.has(tap) ? 'live' : othersTaps.has(tap) ? 'other' : 'orphan')
   return {
     leases: leases.map((lease) => ({
       ...lease,
@@ -45,9 +50,9 @@ export interface CleanupReport {
   removedRulesOf: string[]
 }
 
-/** Removes orphans only: TAPs and rules no lease holds. What a lease holds is never touched. */
-export async function cleanupOrphans(ctx: NetContext, leases: readonly LeaseRef[]): Promise<CleanupReport> {
-  const inventory = await netInventory(ctx, leases)
+/** Removes orphans only: TAPs and rules no lease holds. What a lease or another home holds is never touched. */
+export async function cleanupOrphans(ctx: NetContext, leases: readonly LeaseRef[], owner: string = ownerTag()): Promise<CleanupReport> {
+  const inventory = await netInventory(ctx, leases, owner)
   const orphanRuleTaps = [...new Set(inventory.rules.filter((r) => r.state === 'orphan' && r.kind !== 'foreign').map((r) => r.tap))]
   for (const tap of orphanRuleTaps) await removeVmRules(ctx, tap)
   const orphanTaps = inventory.taps.filter((t) => t.state === 'orphan').map((t) => t.name)

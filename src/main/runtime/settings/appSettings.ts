@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
+import type { AppSettingsInfo } from '../../../shared/api/settings'
 import { appDirs } from '../appDirs'
 import { formatSize } from '../disk/parseSize'
 import { BpvmError, invalidInput } from '../errors'
@@ -8,20 +9,8 @@ import { readTextIfExists, writeJsonAtomic } from '../state/atomicJson'
 import { withFileLock } from '../state/fileLock'
 import { parseJsonWith } from '../state/parseJson'
 
-/** The app's general settings; kept in `<state>/settings.json`, shared by the app and the CLI. */
-export interface AppSettings {
-  /** auto: cloud-hypervisor when it is installed, else QEMU. */
-  defaultVmm: 'auto' | 'cloud-hypervisor' | 'qemu'
-  defaultImage: 'ubuntu' | 'dev'
-  defaultAccel: 'auto' | 'kvm' | 'tcg'
-  /** Teardown: seconds to wait after the power button before the VMM is killed. Default 30. */
-  graceSeconds: number
-  /** Each log file is rotated when it reaches this size. Default 16 MiB (16777216). */
-  logMaxBytes: number
-  /** What the desktop app does when it quits while VMs run. Default 'ask'. */
-  onQuit: 'ask' | 'stop' | 'leave'
-  theme: 'system' | 'light' | 'dark'
-}
+/** The app's general settings (the API's own type); kept in `<state>/settings.json`, shared by the app and the CLI. */
+export type AppSettings = AppSettingsInfo
 
 export type AppSettingsPatch = Partial<AppSettings>
 

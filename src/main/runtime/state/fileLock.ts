@@ -143,3 +143,9 @@ export async function withFileLock<T>(file: string, body: () => Promise<T>, opti
     await release(file, me)
   }
 }
+
+/** Whether a live process holds the lock `file` right now (a stale lock does not count). */
+export async function isLockHeld(file: string): Promise<boolean> {
+  const holder = await readHolder(file)
+  return holder !== undefined && !(await isStale(holder))
+}

@@ -1,0 +1,14 @@
+import type { ChannelSpec } from '../../shared/api'
+
+/** Runs one channel's operation on a request its schema has already accepted. */
+export type Handler = (request: unknown) => Promise<unknown>
+
+export type HandlerEntry = readonly [channel: string, handler: Handler]
+
+/**
+ * Binds a channel to its implementation, typed by the channel's own request and response.
+ * The cast is sound because every call goes through `validateCall` (the channel's schema) first.
+ */
+export function handle<Req, Res>(spec: ChannelSpec<Req, Res>, run: (request: Req) => Promise<Res>): HandlerEntry {
+  return [spec.name, (request) => run(request as Req)]
+}

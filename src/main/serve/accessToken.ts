@@ -1,0 +1,36 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+
+/** 32 random bytes, URL-safe: the one secret between `bpvm serve` and the browser it printed the URL for. */
+export function newAccessToken(): string {
+  return randomBytes(32).toString('base64url')
+}
+
+const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest()
+
+/** Constant-time comparison; hashing first makes the time independent of the length too. */
+export function tokenMatches(expected: string, given: string | undefined): boolean {
+  if (given === undefined) return false
+  return timingSafeEqual(digest(expected), digest(given))
+}
+
+/**
+ * Cookies are per host, not per port: the port in the name keeps two servers on one machine
+ * (or a stale cookie of an earlier run on another port) from overwriting each other.
+ */
+export const tokenCookieName = (port: number): string => `bpvm_token_${port}`
+
+/** HttpOnly: no script reads it; SameSite=Strict: no other site's page sends it. */
+export function tokenCookie(port: number, token: string): string {
+  return `${tokenCookieName(port)}=${token}; Path=/; HttpOnly; SameSite=Strict`
+}
+
+/** Every value the Cookie header gives for `name` (a browser may send more than one). */
+export function cookieValues(header: string | undefined, name: string): string[] {
+  if (!header) return []
+  const values: string[] = []
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq !== -1 && part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim())
+  }
+  return values
+}

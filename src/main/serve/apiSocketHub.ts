@@ -1,0 +1,140 @@
+import type { RawData, WebSocket } from 'ws'
+import { API_ERROR_CODES, type ApiEventName, type ApiEvents, type LogSubscription } from '../../shared/api'
+import { validateCall } from '../../shared/api/validate'
+import { fail, type ErrorInfo, type Result } from '../../shared/result'
+import type { ApiBackend } from '../backend/apiBackend'
+import { toErrorInfo } from '../runtime/errors'
+import { clientFrameSchema, type CallId, type ServerFrame } from './socketProtocol'
+
+/** A browser that stops reading gets cut off rather than growing the server's memory without bound. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024
+
+export interface ApiSocketHub {
+  /** Serves the API on one accepted WebSocket until it closes. */
+  accept(socket: WebSocket): void
+  /** Stops listening to the backend and closes every socket (cut off after a second if it does not answer). */
+  close(): Promise<void>
+}
+
+export interface HubOptions {
+  /** Called once per call, with its arguments cut short. */
+  debug?: (line: string) => void
+}
+
+const cut = (value: unknown, max = 200): string => {
+  const text = JSON.stringify(value) ?? 'undefined'
+  return text.length > max ? `${text.slice(0, max)}…` : text
+}
+
+const asBuffer = (data: RawData): Buffer => (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data))
+
+/**
+ * Carries API calls from browsers to the backend and events back. Every call passes
+ * `validateCall` first, so a malformed one never reaches the runtime. Events go to every
+ * socket, except log chunks, which go only to the socket that subscribed; a socket that goes
+ * away takes its log subscriptions with it. A new socket hears the runtime's last status first.
+ */
+export function createApiSocketHub(backend: ApiBackend, options: HubOptions = {}): ApiSocketHub {
+  const sockets = new Set<WebSocket>()
+  /** Log subscription id → the socket that made it. */
+  const subscribers = new Map<string, WebSocket>()
+  // A page that connects late (or again) learns the runtime's state without waiting for a change.
+  let lastStatus: ApiEvents['backend:status'] | undefined
+
+  const send = (socket: WebSocket, frame: ServerFrame): void => {
+    if (socket.readyState !== socket.OPEN) return
+    if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      socket.close(1008, 'not reading fast enough')
+      return
+    }
+    socket.send(JSON.stringify(frame))
+  }
+
+  const unsubscribe = (id: string): void => {
+    subscribers.delete(id)
+    void backend.call('logs:unsubscribe', { id }).catch(() => undefined)
+  }
+
+  const stopListening = backend.onEvent((event, payload) => {
+    if (event === 'logs:chunk') {
+      const owner = subscribers.get((payload as ApiEvents['logs:chunk']).subscription)
+      if (owner) send(owner, { event, payload })
+      return
+    }
+    if (event === 'backend:status') lastStatus = payload as ApiEvents['backend:status']
+    for (const socket of sockets) send(socket, { event: event as ApiEventName, payload })
+  })
+
+  async function answer(socket: WebSocket, id: CallId, channel: unknown, request: unknown): Promise<void> {
+    const checked = validateCall(channel, request)
+    if (!checked.ok) {
+      send(socket, { id, result: checked })
+      return
+    }
+    options.debug?.(`api ${checked.value.channel} ${cut(checked.value.request)}`)
+    let result: Result<unknown>
+    try {
+      result = await backend.call(checked.value.channel, checked.value.request)
+    } catch (error) {
+      // The backend promises never to throw; if it does, the browser still gets an answer.
+      result = fail(toErrorInfo(error))
+    }
+    if (result.ok && checked.value.channel === 'logs:subscribe') {
+      const { id: subscription } = result.value as LogSubscription
+      // The socket may have gone while the subscription was being made.
+      if (sockets.has(socket)) subscribers.set(subscription, socket)
+      else unsubscribe(subscription)
+    }
+    if (result.ok && checked.value.channel === 'logs:unsubscribe') subscribers.delete((checked.value.request as { id: string }).id)
+    send(socket, { id, result })
+  }
+
+  function onFrame(socket: WebSocket, data: RawData, isBinary: boolean): void {
+    const refuse = (message: string, id?: CallId): void => {
+      const error: ErrorInfo = { code: API_ERROR_CODES.invalidArgument, message }
+      send(socket, id === undefined ? { error } : { id, result: fail(error) })
+    }
+    if (isBinary) return refuse('binary frames are not accepted: send JSON text')
+    let frame: unknown
+    try {
+      frame = JSON.parse(asBuffer(data).toString('utf8'))
+    } catch {
+      return refuse('the frame is not JSON')
+    }
+    const parsed = clientFrameSchema.safeParse(frame)
+    if (!parsed.success) {
+      const id = clientFrameSchema.shape.id.safeParse((frame as { id?: unknown } | null)?.id)
+      return refuse('a call is { id, channel, request }', id.success ? id.data : undefined)
+    }
+    void answer(socket, parsed.data.id, parsed.data.channel, parsed.data.request)
+  }
+
+  return {
+    accept(socket) {
+      sockets.add(socket)
+      socket.on('message', (data, isBinary) => onFrame(socket, data, isBinary))
+      socket.on('error', () => socket.terminate())
+      socket.once('close', () => {
+        sockets.delete(socket)
+        for (const [id, owner] of subscribers) if (owner === socket) unsubscribe(id)
+      })
+      if (lastStatus) send(socket, { event: 'backend:status', payload: lastStatus })
+    },
+    async close() {
+      stopListening()
+      await Promise.all(
+        [...sockets].map(
+          (socket) =>
+            new Promise<void>((resolve) => {
+              const cutOff = setTimeout(() => socket.terminate(), 1000)
+              socket.once('close', () => {
+                clearTimeout(cutOff)
+                resolve()
+              })
+              socket.close(1001, 'server shutting down')
+            })
+        )
+      )
+    }
+  }
+}

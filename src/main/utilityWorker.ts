@@ -1,0 +1,33 @@
+import { join } from 'node:path'
+import { utilityProcess } from 'electron'
+import type { SpawnWorker } from './backend/backendProcess'
+import type { FromWorker, ToWorker } from './backend/workerProtocol'
+
+/** out/main/index.js → out/main/backend.js (every main entry is built flat into out/main/). */
+export const backendWorkerPath = (): string => join(import.meta.dirname, 'backend.js')
+
+/**
+ * Runs the runtime in an Electron utility process: a Node child that Electron owns and reaps,
+ * so a runtime crash cannot take the window down and the main process stays free for the UI.
+ * Its output is piped rather than inherited so it lands in the main process's own log.
+ */
+export function utilityWorkerSpawner(modulePath = backendWorkerPath()): SpawnWorker {
+  return () => {
+    const child = utilityProcess.fork(modulePath, [], { serviceName: 'bpvm runtime', stdio: 'pipe' })
+    // An unread pipe fills up and blocks the child's writes.
+    child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk))
+    child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk))
+    return {
+      send: (message: ToWorker) => child.postMessage(message),
+      onMessage: (listener: (message: FromWorker) => void) => {
+        child.on('message', listener)
+      },
+      onExit: (listener: (code: number | null) => void) => {
+        child.on('exit', listener)
+      },
+      kill: () => {
+        child.kill()
+      }
+    }
+  }
+}

@@ -1,0 +1,180 @@
+/** How much of a log the viewer keeps; the oldest lines go first. */
+export interface LineStoreLimits {
+  maxLines: number
+  /** Total characters kept (about 1–2 bytes each in memory). */
+  maxChars: number
+  /** A longer line is split into several of this length, so one runaway line cannot stall the view. */
+  maxLineChars: number
+}
+
+export const DEFAULT_LINE_LIMITS: LineStoreLimits = { maxLines: 1_000_000, maxChars: 64 * 1024 * 1024, maxLineChars: 16 * 1024 }
+
+// Lines live in fixed-size chunks so dropping the oldest is O(1) and no array ever holds a million items.
+const CHUNK_BITS = 12
+const CHUNK_SIZE = 1 << CHUNK_BITS
+
+interface Chunk {
+  text: string[]
+  /** Arrival time of each line, ms since the epoch. */
+  time: number[]
+}
+
+/**
+ * The lines of one log as they arrive, with bounded memory. Every line ever added has a sequence
+ * number (`seq`) that never changes, so search results and scroll positions survive dropping.
+ * Text after the last newline is kept as a partial last line until its newline arrives.
+ */
+export class LineStore {
+  private chunks: Chunk[] = []
+  /** Lines of `chunks[0]` already dropped. */
+  private head = 0
+  private completeCount = 0
+  private chars = 0
+  private partial: string | null = null
+  private partialTime = 0
+  /** Seq of the first line kept. */
+  firstSeq = 0
+  /** Lines dropped to stay within the limits since the last clear. */
+  dropped = 0
+  /** When the user last cleared the view (ms since the epoch), or null. */
+  clearedAt: number | null = null
+
+  constructor(readonly limits: LineStoreLimits = DEFAULT_LINE_LIMITS) {}
+
+  /** Lines kept, the partial last line included. */
+  get length(): number {
+    return this.completeCount + (this.partial === null ? 0 : 1)
+  }
+
+  /** Complete lines kept (those that will not change any more). */
+  get complete(): number {
+    return this.completeCount
+  }
+
+  get hasPartial(): boolean {
+    return this.partial !== null
+  }
+
+  get charCount(): number {
+    return this.chars + (this.partial?.length ?? 0)
+  }
+
+  /** Seq one past the last line kept. */
+  get endSeq(): number {
+    return this.firstSeq + this.length
+  }
+
+  /** The line at index `i` (0 = oldest kept). */
+  line(i: number): string {
+    if (i === this.completeCount && this.partial !== null) return this.partial
+    const at = this.head + i
+    return this.chunks[at >> CHUNK_BITS]?.text[at & (CHUNK_SIZE - 1)] ?? ''
+  }
+
+  time(i: number): number {
+    if (i === this.completeCount && this.partial !== null) return this.partialTime
+    const at = this.head + i
+    return this.chunks[at >> CHUNK_BITS]?.time[at & (CHUNK_SIZE - 1)] ?? 0
+  }
+
+  lineBySeq(seq: number): string {
+    return this.line(seq - this.firstSeq)
+  }
+
+  /** Adds text as it arrived; `\r\n` ends a line like `\n`, and a bare `\r` starts it over, as a terminal would. */
+  append(text: string, time: number): void {
+    if (text === '') return
+    const pieces = text.split('\n')
+    const last = pieces.pop() ?? ''
+    for (const piece of pieces) {
+      const line = (this.partial ?? '') + piece
+      const lineTime = this.partial === null ? time : this.partialTime
+      this.partial = null
+      this.pushComplete(line, lineTime)
+    }
+    if (last !== '') {
+      if (this.partial === null) this.partialTime = time
+      this.partial = (this.partial ?? '') + last
+      // A partial line that grows without end is cut into complete pieces too.
+      while (this.partial.length > this.limits.maxLineChars) {
+        const head = this.partial.slice(0, this.limits.maxLineChars)
+        this.partial = this.partial.slice(this.limits.maxLineChars)
+        this.pushPiece(head, this.partialTime)
+      }
+    }
+    this.enforceLimits()
+  }
+
+  /** Ends the partial last line, if any (e.g. before a marker line). */
+  endLine(): void {
+    if (this.partial === null) return
+    const line = this.partial
+    this.partial = null
+    this.pushComplete(line, this.partialTime)
+    this.enforceLimits()
+  }
+
+  /** Drops every line from view; later lines are numbered on from where these stopped. */
+  clear(time: number): void {
+    this.firstSeq += this.length
+    this.chunks = []
+    this.head = 0
+    this.completeCount = 0
+    this.chars = 0
+    this.partial = null
+    this.dropped = 0
+    this.clearedAt = time
+  }
+
+  /** Every line kept, as one text, through `transform` (e.g. stripping escapes). */
+  text(transform: (line: string) => string = (line) => line): string {
+    const out: string[] = []
+    for (let i = 0; i < this.length; i++) out.push(transform(this.line(i)))
+    return out.join('\n')
+  }
+
+  private pushComplete(line: string, time: number): void {
+    const cr = line.lastIndexOf('\r')
+    let text = cr === line.length - 1 ? line.slice(0, -1) : line
+    const overwrite = text.lastIndexOf('\r')
+    if (overwrite >= 0) text = text.slice(overwrite + 1)
+    if (text.length <= this.limits.maxLineChars) {
+      this.pushPiece(text, time)
+      return
+    }
+    for (let at = 0; at < text.length; at += this.limits.maxLineChars) this.pushPiece(text.slice(at, at + this.limits.maxLineChars), time)
+  }
+
+  private pushPiece(text: string, time: number): void {
+    let chunk = this.chunks[this.chunks.length - 1]
+    if (!chunk || chunk.text.length === CHUNK_SIZE) {
+      chunk = { text: [], time: [] }
+      this.chunks.push(chunk)
+    }
+    chunk.text.push(text)
+    chunk.time.push(time)
+    this.completeCount++
+    this.chars += text.length
+  }
+
+  private enforceLimits(): void {
+    const { maxLines, maxChars } = this.limits
+    while (this.completeCount > 0 && (this.length > maxLines || this.charCount > maxChars)) this.dropOldest()
+  }
+
+  private dropOldest(): void {
+    const first = this.chunks[0]
+    if (!first) return
+    this.chars -= first.text[this.head]?.length ?? 0
+    // Release the string at once rather than when the whole chunk goes.
+    first.text[this.head] = ''
+    this.head++
+    this.completeCount--
+    this.firstSeq++
+    this.dropped++
+    if (this.head === CHUNK_SIZE || this.completeCount === 0) {
+      this.chunks.shift()
+      this.head = 0
+    }
+  }
+}

@@ -1,0 +1,227 @@
+import type { LaunchRequest } from '../../../shared/api/instances'
+import { fieldMapper, type FieldErrors } from './fieldErrors'
+
+export interface KeyValueRow {
+  /** Stable key for the list (rows are added and removed). */
+  id: number
+  key: string
+  value: string
+}
+
+/** What the Launch form holds, as the user typed it (numbers as text until sent). */
+export interface LaunchForm {
+  name: string
+  binary: string
+  keystore: string
+  httpRpcUrl: string
+  wsRpcUrl: string
+  blueprintId: string
+  serviceId: string
+  protocol: string
+  chain: string
+  /** One multiaddr per line. */
+  bootnodes: string
+  tangleContract: string
+  stakingContract: string
+  statusRegistryContract: string
+  registration: boolean
+  extraEnv: KeyValueRow[]
+  testMode: boolean
+  pretty: boolean
+  verbosity: number
+  dryRun: boolean
+  extraArgs: KeyValueRow[]
+  memoryMiB: string
+  vcpus: string
+  storageGiB: string
+  /** '' = the default from the settings. */
+  vmm: '' | 'auto' | 'cloud-hypervisor' | 'qemu'
+  image: '' | 'ubuntu' | 'dev' | 'custom'
+  customImage: string
+  accel: '' | 'auto' | 'kvm' | 'tcg'
+}
+
+/** The reference's environment for a local Tangle node. */
+export function defaultLaunchForm(): LaunchForm {
+  return {
+    name: '',
+    binary: '',
+    keystore: '',
+    httpRpcUrl: 'http://127.0.0.1:9944',
+    wsRpcUrl: 'ws://127.0.0.1:9944',
+    blueprintId: '',
+    serviceId: '',
+    protocol: 'tangle',
+    chain: '',
+    bootnodes: '',
+    tangleContract: '',
+    stakingContract: '',
+    statusRegistryContract: '',
+    registration: false,
+    extraEnv: [],
+    testMode: false,
+    pretty: false,
+    verbosity: 0,
+    dryRun: false,
+    extraArgs: [],
+    memoryMiB: '512',
+    vcpus: '1',
+    storageGiB: '1',
+    vmm: '',
+    image: '',
+    customImage: '',
+    accel: ''
+  }
+}
+
+const INSTANCE_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+const WHOLE = /^\d+$/
+const CONTRACT = /^0x[0-9a-fA-F]{40}$/
+
+function urlProblem(text: string, protocols: string[], what: string): string | undefined {
+  if (text.trim() === '') return 'is required'
+  try {
+    if (protocols.includes(new URL(text).protocol)) return undefined
+  } catch {
+    // fall through to the message
+  }
+  return `must be ${what}`
+}
+
+function wholeInRange(text: string, min: number, max: number, unit: string): string | undefined {
+  if (text.trim() === '') return 'is required'
+  if (!WHOLE.test(text.trim())) return 'must be a whole number'
+  const n = Number(text)
+  if (n < min || n > max) return `must be from ${min} to ${max} ${unit}`
+  return undefined
+}
+
+/** What can be checked here, before the runtime sees it; the runtime checks everything again. */
+export function validateLaunchForm(form: LaunchForm): FieldErrors {
+  const errors: FieldErrors = {}
+  const set = (field: string, problem: string | undefined): void => {
+    if (problem) errors[field] = problem
+  }
+  set('name', form.name === '' ? 'is required' : INSTANCE_NAME.test(form.name) ? undefined : 'must be 1–32 characters of a–z, 0–9 and "-", starting and ending with a letter or digit')
+  set('binary', form.binary.trim() === '' ? 'is required' : undefined)
+  set('httpRpcUrl', urlProblem(form.httpRpcUrl, ['http:', 'https:'], 'an http:// or https:// URL'))
+  set('wsRpcUrl', urlProblem(form.wsRpcUrl, ['ws:', 'wss:'], 'a ws:// or wss:// URL'))
+  for (const field of ['blueprintId', 'serviceId'] as const) {
+    const text = form[field].trim()
+    set(field, text === '' ? 'is required' : WHOLE.test(text) ? undefined : 'must be a whole number')
+  }
+  set('protocol', form.protocol === '' ? 'is required' : /^[a-z][a-z0-9_-]*$/.test(form.protocol) ? undefined : 'must be a protocol name such as tangle or eigenlayer')
+  for (const field of ['tangleContract', 'stakingContract', 'statusRegistryContract'] as const) {
+    const text = form[field].trim()
+    if (text !== '' && !CONTRACT.test(text)) set(field, 'must be 0x followed by 40 hex digits')
+  }
+  const seen = new Set<string>()
+  form.extraEnv.forEach((row, i) => {
+    if (!ENV_NAME.test(row.key)) set(`extraEnv.${i}`, row.key === '' ? 'needs a name' : `"${row.key}" is not a variable name (letters, digits and _, not starting with a digit)`)
+    else if (seen.has(row.key)) set(`extraEnv.${i}`, `${row.key} is given more than once`)
+    seen.add(row.key)
+  })
+  form.extraArgs.forEach((row, i) => {
+    if (row.key.trim() === '') set(`extraArgs.${i}`, 'needs a key')
+  })
+  set('memoryMiB', wholeInRange(form.memoryMiB, 128, 1024 * 1024, 'MiB'))
+  set('vcpus', wholeInRange(form.vcpus, 1, 64, 'vCPUs'))
+  set('storageGiB', wholeInRange(form.storageGiB, 1, 64 * 1024, 'GiB'))
+  if (form.image === 'custom') set('customImage', form.customImage.trim() === '' ? 'is required for a custom image' : undefined)
+  if (form.vmm === 'cloud-hypervisor' && form.accel === 'tcg') set('accel', 'cloud-hypervisor runs on KVM only; choose QEMU for software emulation (tcg)')
+  return errors
+}
+
+const optional = (text: string): string | undefined => (text.trim() === '' ? undefined : text.trim())
+const MiB = 1024 * 1024
+
+/** The request the form stands for; only call with a form that passed `validateLaunchForm`. */
+export function buildLaunchRequest(form: LaunchForm): LaunchRequest {
+  const bootnodes = form.bootnodes.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== '')
+  const request: LaunchRequest = {
+    name: form.name,
+    binary: form.binary.trim(),
+    env: {
+      httpRpcUrl: form.httpRpcUrl.trim(),
+      wsRpcUrl: form.wsRpcUrl.trim(),
+      blueprintId: form.blueprintId.trim(),
+      serviceId: form.serviceId.trim(),
+      protocol: form.protocol
+    },
+    args: { testMode: form.testMode, pretty: form.pretty, verbosity: form.verbosity, dryRun: form.dryRun },
+    memoryBytes: Number(form.memoryMiB) * MiB,
+    vcpus: Number(form.vcpus),
+    storageBytes: Number(form.storageGiB) * 1024 * MiB
+  }
+  const keystore = optional(form.keystore)
+  if (keystore) request.keystore = keystore
+  const env = request.env
+  const chain = optional(form.chain)
+  if (chain) env.chain = chain
+  if (bootnodes.length > 0) env.bootnodes = bootnodes
+  for (const field of ['tangleContract', 'stakingContract', 'statusRegistryContract'] as const) {
+    const value = optional(form[field])
+    if (value) env[field] = value
+  }
+  if (form.registration) env.registration = true
+  if (form.extraEnv.length > 0) env.extraEnv = form.extraEnv.map((row) => [row.key, row.value])
+  if (form.extraArgs.length > 0) request.args.extraArgs = form.extraArgs.map((row) => [row.key.trim(), row.value])
+  if (form.vmm) request.vmm = form.vmm
+  if (form.image === 'custom') request.image = form.customImage.trim()
+  else if (form.image) request.image = form.image
+  if (form.accel) request.accel = form.accel
+  return request
+}
+
+/**
+ * The runtime names fields as the CLI does (`--http-rpc-url`, `memory`); the API's schema names
+ * them by their path in the request (`env.httpRpcUrl`). Both land on the form's field.
+ */
+export const launchFieldOf = fieldMapper({
+  name: 'name',
+  binary: 'binary',
+  '--binary': 'binary',
+  keystore: 'keystore',
+  '--keystore': 'keystore',
+  'env.httpRpcUrl': 'httpRpcUrl',
+  '--http-rpc-url': 'httpRpcUrl',
+  'env.wsRpcUrl': 'wsRpcUrl',
+  '--ws-rpc-url': 'wsRpcUrl',
+  'env.blueprintId': 'blueprintId',
+  '--blueprint-id': 'blueprintId',
+  'env.serviceId': 'serviceId',
+  '--service-id': 'serviceId',
+  'env.protocol': 'protocol',
+  '--protocol': 'protocol',
+  'env.chain': 'chain',
+  '--chain': 'chain',
+  'env.bootnodes': 'bootnodes',
+  '--bootnode': 'bootnodes',
+  'env.tangleContract': 'tangleContract',
+  '--tangle-contract': 'tangleContract',
+  'env.stakingContract': 'stakingContract',
+  '--staking-contract': 'stakingContract',
+  'env.statusRegistryContract': 'statusRegistryContract',
+  '--status-registry-contract': 'statusRegistryContract',
+  'env.registration': 'registration',
+  '--registration': 'registration',
+  'env.extraEnv': 'extraEnv',
+  '--env': 'extraEnv',
+  'args.verbosity': 'verbosity',
+  '--verbose': 'verbosity',
+  'args.extraArgs': 'extraArgs',
+  '--arg': 'extraArgs',
+  memoryBytes: 'memoryMiB',
+  memory: 'memoryMiB',
+  vcpus: 'vcpus',
+  cpus: 'vcpus',
+  storageBytes: 'storageGiB',
+  storage: 'storageGiB',
+  vmm: 'vmm',
+  image: 'image',
+  accel: 'accel'
+})
+
+/** Errors that mean the host is missing something, not that the form is wrong: the Host view says how to fix them. */
+export const HOST_ERROR_CODES = new Set(['NET_ADMIN_REQUIRED', 'PROGRAM_NOT_FOUND', 'KVM_UNAVAILABLE', 'EGRESS_NOT_FOUND', 'UNSUPPORTED_HOST'])

@@ -1,0 +1,248 @@
+import { defineStore } from 'pinia'
+import { computed, markRaw, ref, shallowRef } from 'vue'
+import type { LogChunk, LogChunkEvent, LogStreamName } from '../../../shared/api/logs'
+import type { ErrorInfo } from '../../../shared/result'
+import { stripAnsi } from '../logs/ansi'
+import { DEFAULT_LINE_LIMITS, LineStore, type LineStoreLimits } from '../logs/lineStore'
+import { clockTime } from '../logs/lineRender'
+import { compileQuery, SearchIndex, type SearchQuery } from '../logs/logSearch'
+import { call, listen } from './apiAccess'
+
+/** History is read in pages of this size. */
+const PAGE_BYTES = 1024 * 1024
+/** A longer log is shown from this far before its end. */
+export const HISTORY_TAIL_BYTES = 16 * 1024 * 1024
+
+type LogViewState = 'idle' | 'loading' | 'live' | 'error'
+
+/** The log being viewed: its lines, live updates, follow mode and search. */
+export const useLogsStore = defineStore('logs', () => {
+  const instance = ref<string | null>(null)
+  const stream = ref<LogStreamName>('guest')
+  const state = ref<LogViewState>('idle')
+  const error = ref<ErrorInfo | null>(null)
+  const limits = ref<LineStoreLimits>(DEFAULT_LINE_LIMITS)
+  const lines = shallowRef(markRaw(new LineStore(limits.value)))
+  /** Bumped whenever `lines` changes (the store itself is not reactive: a million reactive strings would crawl). */
+  const version = ref(0)
+  /** Bytes before the loaded tail that were not read. */
+  const skippedBytes = ref(0)
+  const following = ref(true)
+  /** Lines that arrived while the view was not following. */
+  const unseen = ref(0)
+  const wrap = ref(false)
+  const timestamps = ref(false)
+  const query = ref<SearchQuery>({ text: '', regex: false, caseSensitive: false })
+  /** Show only the lines that match. */
+  const filter = ref(false)
+  const search = shallowRef<SearchIndex | null>(null)
+  /** The line the viewport should bring into view; `n` changes on every request. */
+  const reveal = ref<{ seq: number; n: number } | null>(null)
+
+  let subscription: string | null = null
+  let subscribing = false
+  let early: LogChunkEvent[] = []
+  let expectedOffset = 0
+  let generation = 0
+
+  const compiled = computed(() => compileQuery(query.value))
+  const searchError = computed(() => (compiled.value && !compiled.value.ok ? compiled.value.error : null))
+
+  function changed(added: number): void {
+    search.value?.update(lines.value)
+    if (!following.value) unseen.value += added
+    version.value++
+  }
+
+  function append(text: string): void {
+    const before = lines.value.endSeq
+    lines.value.append(text, Date.now())
+    changed(lines.value.endSeq - before)
+  }
+
+  function rebuildSearch(): void {
+    const c = compiled.value
+    search.value = c && c.ok ? markRaw(new SearchIndex(c.pattern, lines.value)) : null
+    version.value++
+  }
+
+  function onChunk(event: LogChunkEvent): void {
+    if (subscription === null) {
+      // A chunk can overtake the answer to `subscribe`; keep it until the id is known.
+      if (subscribing && early.length < 1000) early.push(event)
+      return
+    }
+    if (event.subscription !== subscription) return
+    if (event.reset) {
+      lines.value.endLine()
+      append('— the log was rotated or truncated —\n')
+    } else if (event.nextOffset <= expectedOffset) {
+      return
+    }
+    expectedOffset = event.nextOffset
+    append(event.data)
+  }
+
+  listen('logs:chunk', onChunk)
+
+  async function read(name: string, logStream: LogStreamName, offset: number) {
+    return call((api) => api.logs.read({ name, stream: logStream, offset, maxBytes: PAGE_BYTES }))
+  }
+
+  /** Reads what the log holds now, page by page (or its tail when large); answers where it ended. */
+  async function loadHistory(name: string, logStream: LogStreamName, gen: number): Promise<number | null> {
+    let page = await read(name, logStream, 0)
+    let skipFirstLine = false
+    if (page.ok && page.value.size > HISTORY_TAIL_BYTES) {
+      skippedBytes.value = page.value.size - HISTORY_TAIL_BYTES
+      page = await read(name, logStream, skippedBytes.value)
+      skipFirstLine = true
+    }
+    for (;;) {
+      if (gen !== generation) return null
+      if (!page.ok) {
+        error.value = page.error
+        return null
+      }
+      const chunk: LogChunk = page.value
+      let data = chunk.data
+      if (skipFirstLine) {
+        // The tail starts mid-line: that line's start is not loaded, so it is not shown.
+        const newline = data.indexOf('\n')
+        data = newline < 0 ? '' : data.slice(newline + 1)
+        skipFirstLine = newline < 0
+      }
+      append(data)
+      if (chunk.nextOffset >= chunk.size || chunk.nextOffset <= chunk.offset) return chunk.nextOffset
+      page = await read(name, logStream, chunk.nextOffset)
+    }
+  }
+
+  /** Shows `name`'s `logStream`: its history, then live chunks. */
+  async function open(name: string, logStream: LogStreamName): Promise<void> {
+    if (instance.value === name && stream.value === logStream && state.value !== 'idle' && state.value !== 'error') return
+    close()
+    const gen = generation
+    instance.value = name
+    stream.value = logStream
+    state.value = 'loading'
+    error.value = null
+    skippedBytes.value = 0
+    lines.value = markRaw(new LineStore(limits.value))
+    following.value = true
+    unseen.value = 0
+    rebuildSearch()
+    const end = await loadHistory(name, logStream, gen)
+    if (end === null || gen !== generation) {
+      if (gen === generation) state.value = 'error'
+      return
+    }
+    expectedOffset = end
+    subscribing = true
+    const result = await call((api) => api.logs.subscribe({ name, stream: logStream, offset: end }))
+    subscribing = false
+    const waiting = early
+    early = []
+    if (gen !== generation) {
+      if (result.ok) void call((api) => api.logs.unsubscribe({ id: result.value.id }))
+      return
+    }
+    if (!result.ok) {
+      error.value = result.error
+      state.value = 'error'
+      return
+    }
+    subscription = result.value.id
+    state.value = 'live'
+    for (const event of waiting) onChunk(event)
+  }
+
+  /** Stops following the current log (leaving the view, or switching). */
+  function close(): void {
+    generation++
+    const id = subscription
+    subscription = null
+    subscribing = false
+    early = []
+    if (id) void call((api) => api.logs.unsubscribe({ id }))
+    state.value = 'idle'
+  }
+
+  function setFollowing(on: boolean): void {
+    following.value = on
+    if (on) unseen.value = 0
+  }
+
+  /** Drops every line from view, leaving a marker with the time. */
+  function clear(): void {
+    lines.value.clear(Date.now())
+    unseen.value = 0
+    changed(0)
+  }
+
+  function setQuery(next: Partial<SearchQuery>): void {
+    query.value = { ...query.value, ...next }
+    rebuildSearch()
+    const index = search.value
+    if (index && index.count > 0) {
+      index.seekFrom(lines.value.firstSeq)
+      revealCurrent()
+    }
+  }
+
+  function revealCurrent(): void {
+    const match = search.value?.currentMatch
+    if (!match) return
+    setFollowing(false)
+    reveal.value = { seq: match.seq, n: (reveal.value?.n ?? 0) + 1 }
+    version.value++
+  }
+
+  function nextMatch(): void {
+    search.value?.next()
+    revealCurrent()
+  }
+
+  function prevMatch(): void {
+    search.value?.prev()
+    revealCurrent()
+  }
+
+  /** Rows shown: every line, or only the matching ones in filter mode (by seq). */
+  const rowCount = computed(() => {
+    void version.value
+    return filter.value && search.value ? search.value.lineCount : lines.value.length
+  })
+
+  function rowSeq(row: number): number {
+    if (filter.value && search.value) return search.value.matchingLine(row) ?? -1
+    return lines.value.firstSeq + row
+  }
+
+  /** The row showing line `seq`, or the nearest one after it. */
+  function rowOfSeq(seq: number): number {
+    return filter.value && search.value ? search.value.rowOfLine(seq) : seq - lines.value.firstSeq
+  }
+
+  const clearedMarker = computed(() => {
+    void version.value
+    const at = lines.value.clearedAt
+    return at === null ? null : `— cleared at ${clockTime(at)} —`
+  })
+
+  const droppedCount = computed(() => {
+    void version.value
+    return lines.value.dropped
+  })
+
+  /** Everything shown, as plain text (escapes removed). */
+  function allText(): string {
+    return lines.value.text(stripAnsi)
+  }
+
+  return {
+    instance, stream, state, error, limits, lines, version, skippedBytes, following, unseen, wrap, timestamps, query, filter, search, reveal,
+    searchError, rowCount, clearedMarker, droppedCount,
+    open, close, setFollowing, clear, setQuery, nextMatch, prevMatch, rowSeq, rowOfSeq, allText
+  }
+})

@@ -1,0 +1,38 @@
+import { z } from 'zod'
+import { channel, noRequest } from './channel'
+import type { TaskInfo } from './tasks'
+
+/** One image in the cache. */
+export interface ImageEntry {
+  /** As `bpvm image ls` names it: `ubuntu/noble-20260321`, `dev/<build>`. */
+  name: string
+  kind: 'ubuntu' | 'dev'
+  dir: string
+  sizeBytes: number
+  /** Complete and verified (a partial or damaged one is listed so it can be removed). */
+  ready: boolean
+  detail: string
+}
+
+export interface ImageList {
+  cacheDir: string
+  images: ImageEntry[]
+}
+
+export interface RemovedImageInfo {
+  name: string
+  dir: string
+  freedBytes: number
+}
+
+export const imagesApi = {
+  list: channel<undefined, ImageList>('images:list', noRequest),
+  /** Downloads the pinned Ubuntu release as a task (progress with bytes as `tasks:progress`). */
+  pull: channel<undefined, TaskInfo>('images:pull', noRequest),
+  /** Builds the offline dev guest as a task. */
+  buildDev: channel<undefined, TaskInfo>('images:buildDev', noRequest),
+  remove: channel<{ name: string; force?: boolean }, RemovedImageInfo>(
+    'images:remove',
+    z.object({ name: z.string().min(1).max(4096), force: z.boolean().optional() }).strict()
+  )
+} as const

@@ -1,0 +1,37 @@
+import type { ChannelSpec, DomainClient } from './channel'
+import { hostApi } from './host'
+import { imagesApi } from './images'
+import { instancesApi } from './instances'
+import { logsApi } from './logs'
+import { settingsApi } from './settings'
+import { tasksApi } from './tasks'
+import type { ApiEventsClient } from './events'
+
+/** Every operation of the app, by domain and verb: `API.instances.launch.name === 'instances:launch'`. */
+export const API = {
+  instances: instancesApi,
+  logs: logsApi,
+  images: imagesApi,
+  host: hostApi,
+  settings: settingsApi,
+  tasks: tasksApi
+} as const
+
+export type ApiDomain = keyof typeof API
+
+/** What the renderer calls, whichever transport carries it (Electron preload or the headless WebSocket). */
+export type BpvmApi = { [D in ApiDomain]: DomainClient<(typeof API)[D]> } & { events: ApiEventsClient }
+
+/** Every channel, by name. */
+export const CHANNELS: ReadonlyMap<string, ChannelSpec<unknown, unknown>> = new Map(
+  Object.values(API).flatMap((domain) => Object.values(domain).map((spec) => [spec.name, spec as ChannelSpec<unknown, unknown>] as const))
+)
+
+export { API_ERROR_CODES, invalidArgument, type ChannelSpec, type RequestOf, type ResponseOf } from './channel'
+export type * from './events'
+export type * from './host'
+export type * from './images'
+export type * from './instances'
+export type * from './logs'
+export type * from './settings'
+export type * from './tasks'

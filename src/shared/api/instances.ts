@@ -1,0 +1,107 @@
+import { z } from 'zod'
+import { channel, noRequest } from './channel'
+import type { TaskInfo } from './tasks'
+
+const instanceName = z.string().min(1).max(64)
+const id = z.union([z.string(), z.number().int().nonnegative()])
+
+/** What the launch form sends; the runtime checks each value and names the field it refuses. */
+export const launchRequestSchema = z
+  .object({
+    name: instanceName,
+    binary: z.string().min(1),
+    keystore: z.string().min(1).optional(),
+    env: z
+      .object({
+        httpRpcUrl: z.string(),
+        wsRpcUrl: z.string(),
+        blueprintId: id,
+        serviceId: id,
+        protocol: z.string(),
+        chain: z.string().optional(),
+        bootnodes: z.array(z.string()).optional(),
+        tangleContract: z.string().optional(),
+        stakingContract: z.string().optional(),
+        statusRegistryContract: z.string().optional(),
+        registration: z.boolean().optional(),
+        extraEnv: z.array(z.tuple([z.string(), z.string()])).optional()
+      })
+      .strict(),
+    args: z
+      .object({
+        testMode: z.boolean().optional(),
+        pretty: z.boolean().optional(),
+        verbosity: z.number().int().min(0).max(16).optional(),
+        dryRun: z.boolean().optional(),
+        extraArgs: z.array(z.tuple([z.string(), z.string()])).optional()
+      })
+      .strict(),
+    memoryBytes: z.number().int().positive().optional(),
+    vcpus: z.number().int().positive().optional(),
+    storageBytes: z.number().int().positive().optional(),
+    vmm: z.enum(['auto', 'cloud-hypervisor', 'qemu']).optional(),
+    image: z.string().min(1).optional(),
+    accel: z.enum(['auto', 'kvm', 'tcg']).optional(),
+    guestGraceSeconds: z.number().int().min(0).optional()
+  })
+  .strict()
+
+export type LaunchRequest = z.infer<typeof launchRequestSchema>
+
+export type InstanceStatusName = 'NotStarted' | 'Pending' | 'Running' | 'Finished' | 'Error' | 'Unknown'
+
+/** One instance as the UI shows it; the status is derived at the time it is read. */
+export interface InstanceSummary {
+  name: string
+  status: InstanceStatusName
+  reason: string
+  /** ISO time the status was reached. */
+  since: string
+  /** `launching`, `running`, `stopped`: where the lifecycle is, as recorded. */
+  phase: 'launching' | 'running' | 'stopped'
+  vmm: 'cloud-hypervisor' | 'qemu'
+  image: string
+  accel: 'auto' | 'kvm' | 'tcg'
+  vcpus: number
+  memoryBytes: number
+  storageBytes: number
+  guestAddress: string
+  hostAddress: string
+  tap: string
+  createdAt: string
+  /** Where its logs are, for "open the log folder". */
+  logsDir: string
+}
+
+export const teardownRequestSchema = z
+  .object({
+    name: instanceName,
+    force: z.boolean().optional(),
+    /** Seconds after the power button before the VMM is killed; default: the grace setting. */
+    graceSeconds: z.number().int().min(0).max(3600).optional(),
+    /** Also delete the disks, logs and record. */
+    purge: z.boolean().optional()
+  })
+  .strict()
+
+export type TeardownRequest = z.infer<typeof teardownRequestSchema>
+
+export const teardownAllRequestSchema = teardownRequestSchema.omit({ name: true })
+export type TeardownAllRequest = z.infer<typeof teardownAllRequestSchema>
+
+export interface TeardownResult {
+  name: string
+  status: InstanceStatusName
+  reason: string
+  stopped: 'already' | 'graceful' | 'killed'
+  purged: boolean
+}
+
+export const instancesApi = {
+  /** Starts a launch as a task; its progress arrives as `tasks:progress` events. */
+  launch: channel<LaunchRequest, TaskInfo>('instances:launch', launchRequestSchema),
+  list: channel<undefined, InstanceSummary[]>('instances:list', noRequest),
+  get: channel<{ name: string }, InstanceSummary>('instances:get', z.object({ name: instanceName }).strict()),
+  teardown: channel<TeardownRequest, TeardownResult>('instances:teardown', teardownRequestSchema),
+  teardownAll: channel<TeardownAllRequest | undefined, TeardownResult[]>('instances:teardownAll', teardownAllRequestSchema.optional())
+} as const

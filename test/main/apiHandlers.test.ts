@@ -1,0 +1,273 @@
+import { mkdir, mkdtemp, realpath, rm, symlink } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { OpenDialogOptions } from 'electron'
+import { CHANNELS } from '../../src/shared/api'
+import { shellApi } from '../../src/shared/api/shell'
+import type { ApiEventName, ApiEvents } from '../../src/shared/api/events'
+import type { Result } from '../../src/shared/result'
+
+vi.mock('electron', () => ({ app: { isPackaged: true } }))
+
+import type { ApiBackend } from '../../src/main/backend/apiBackend'
+import { registerApiHandlers, type EventReceiver } from '../../src/main/ipc/apiHandlers'
+import type { ShellServices } from '../../src/main/ipc/shellHandlers'
+import { BpvmError } from '../../src/main/runtime/errors'
+
+type Frame = { url: string } | null
+type Handler = (event: { senderFrame: Frame; sender: unknown }, request?: unknown) => Promise<Result<unknown>>
+type EventListener = <E extends ApiEventName>(event: E, payload: ApiEvents[E]) => void
+
+const OURS: Frame = { url: 'app://bpvm/index.html' }
+const shellChannels = Object.values(shellApi).map((spec) => spec.name)
+
+/** A runtime stand-in that records what reached it. */
+function fakeBackend(answer: (channel: string, request: unknown) => Promise<Result<unknown>> = async (channel, request) => ({ ok: true, value: { channel, request } })) {
+  const calls: [string, unknown][] = []
+  const listeners = new Set<EventListener>()
+  const backend: ApiBackend = {
+    call: async (channel, request) => {
+      calls.push([channel, request])
+      return answer(channel, request)
+    },
+    onEvent: (listener) => {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    close: async () => undefined
+  }
+  const emit = <E extends ApiEventName>(event: E, payload: ApiEvents[E]): void => listeners.forEach((listener) => listener(event, payload))
+  return { backend, calls, emit }
+}
+
+function fakeShell(overrides: Partial<ShellServices> = {}) {
+  const chosen: [unknown, OpenDialogOptions][] = []
+  const opened: string[] = []
+  const services: ShellServices = {
+    choosePath: async (sender, options) => {
+      chosen.push([sender, options])
+      return '/home/me/bin/svc'
+    },
+    openPath: async (path) => {
+      opened.push(path)
+      return ''
+    },
+    version: '1.2.3',
+    dirs: () => ({ state: '/nonexistent/state', data: '/nonexistent/data', cache: '/nonexistent/cache' }),
+    ...overrides
+  }
+  return { services, chosen, opened }
+}
+
+/** Registers everything on a stand-in for ipcMain that, like Electron, refuses a second handler for a channel. */
+function register(backend: ApiBackend, shell: ShellServices = fakeShell().services, windows: EventReceiver[] = []) {
+  const handlers = new Map<string, Handler>()
+  const stop = registerApiHandlers(
+    {
+      handle: (channel, fn) => {
+        if (handlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`)
+        handlers.set(channel, fn as unknown as Handler)
+      }
+    },
+    backend,
+    { shell, windows: () => windows }
+  )
+  const invoke = (channel: string, request?: unknown, senderFrame: Frame = OURS): Promise<Result<unknown>> => {
+    const handler = handlers.get(channel)
+    if (!handler) throw new Error(`no handler for ${channel}`)
+    return handler({ senderFrame, sender: { id: 7 } }, request)
+  }
+  return { handlers, invoke, stop }
+}
+
+const errorCode = (result: Result<unknown>): string | undefined => (result.ok ? undefined : result.error.code)
+
+beforeEach(() => {
+  delete process.env.ELECTRON_RENDERER_URL
+  vi.spyOn(console, 'error').mockImplementation(() => undefined)
+})
+
+describe('registerApiHandlers', () => {
+  it('registers exactly one handler per API channel, and besides them only the shell channels', () => {
+    const { handlers } = register(fakeBackend().backend)
+    expect([...handlers.keys()].sort()).toEqual([...CHANNELS.keys(), ...shellChannels].sort())
+    expect(handlers.size).toBe(CHANNELS.size + shellChannels.length)
+  })
+
+  it('passes a valid call to the runtime and returns its answer as it is', async () => {
+    const answers = new Map<string, Result<unknown>>([
+      ['instances:get', { ok: false, error: { code: 'INSTANCE_NOT_FOUND', message: 'no instance svc' } }],
+      ['host:doctor', { ok: true, value: { programs: [], host: [] } }]
+    ])
+    const { backend, calls } = fakeBackend(async (channel) => answers.get(channel) ?? { ok: true, value: null })
+    const { invoke } = register(backend)
+    expect(await invoke('instances:get', { name: 'svc' })).toEqual(answers.get('instances:get'))
+    expect(await invoke('host:doctor')).toEqual(answers.get('host:doctor'))
+    expect(calls).toEqual([
+      ['instances:get', { name: 'svc' }],
+      ['host:doctor', undefined]
+    ])
+  })
+
+  it('hands the runtime the parsed request: an empty object for "nothing" arrives as undefined', async () => {
+    const { backend, calls } = fakeBackend()
+    const { invoke } = register(backend)
+    await invoke('instances:list', {})
+    await invoke('instances:teardownAll', { force: true })
+    expect(calls).toEqual([
+      ['instances:list', undefined],
+      ['instances:teardownAll', { force: true }]
+    ])
+  })
+
+  it('answers a throwing runtime with an error envelope instead of rejecting', async () => {
+    const thrown = [new Error('worker pipe closed'), new BpvmError('KVM_UNAVAILABLE', '/dev/kvm is missing'), 'a string']
+    for (const error of thrown) {
+      const { invoke } = register(fakeBackend(async () => Promise.reject(error)).backend)
+      const result = invoke('settings:get')
+      await expect(result).resolves.toMatchObject({ ok: false })
+      expect(await result).toEqual({
+        ok: false,
+        error: error instanceof BpvmError ? error.toInfo() : { code: 'INTERNAL', message: error instanceof Error ? error.message : error }
+      })
+    }
+  })
+
+  it('refuses every channel to a foreign or vanished frame, without reaching the runtime or the shell', async () => {
+    const { backend, calls } = fakeBackend()
+    const shell = fakeShell()
+    const { handlers, invoke } = register(backend, shell.services)
+    for (const senderFrame of [{ url: 'https://example.com/' }, { url: 'file:///opt/bpvm/out/renderer/index.html' }, { url: 'app://evil/' }, null]) {
+      for (const channel of handlers.keys()) {
+        expect(errorCode(await invoke(channel, undefined, senderFrame)), `${channel} from ${senderFrame?.url}`).toBe('FORBIDDEN_SENDER')
+      }
+    }
+    expect(calls).toEqual([])
+    expect(shell.chosen).toEqual([])
+    expect(shell.opened).toEqual([])
+  })
+
+  it('answers a malformed request with INVALID_ARGUMENT naming the field, and never calls the runtime', async () => {
+    const { backend, calls } = fakeBackend()
+    const { invoke } = register(backend)
+    const malformed: [string, unknown, string][] = [
+      ['instances:get', {}, 'name'],
+      ['instances:get', { name: 'svc', extra: 1 }, '(request)'],
+      ['instances:launch', { name: 5 }, 'name'],
+      ['instances:teardown', { name: 'svc', graceSeconds: -1 }, 'graceSeconds'],
+      ['logs:read', { name: 'svc', stream: 'kernel' }, 'stream'],
+      ['settings:update', { app: { onQuit: 'explode' } }, 'app.onQuit'],
+      ['tasks:cancel', 'task-1', '(request)'],
+      ['host:doctor', { verbose: true }, '(request)']
+    ]
+    for (const [channel, request, field] of malformed) {
+      const result = await invoke(channel, request)
+      expect(errorCode(result), channel).toBe('INVALID_ARGUMENT')
+      if (!result.ok) expect(result.error.details?.problems, channel).toContainEqual(expect.objectContaining({ field }))
+    }
+    expect(calls).toEqual([])
+  })
+})
+
+describe('events', () => {
+  function window(url: string, destroyed = false) {
+    const sent: unknown[][] = []
+    const receiver: EventReceiver = {
+      isDestroyed: () => destroyed,
+      mainFrame: { url },
+      send: (...args: unknown[]) => sent.push(args)
+    } as unknown as EventReceiver
+    return { receiver, sent }
+  }
+
+  it('go to windows showing our page only, as { event, payload } on bpvm:event, until stopped', () => {
+    const { backend, emit } = fakeBackend()
+    const ours = window('app://bpvm/index.html')
+    const foreign = window('https://example.com/')
+    const closed = window('app://bpvm/index.html', true)
+    const { stop } = register(backend, undefined, [ours.receiver, foreign.receiver, closed.receiver])
+
+    emit('backend:status', { state: 'ready', restarts: 0 })
+    emit('tasks:progress', { id: 't1', kind: 'launch', title: 'Launch svc', target: 'svc', state: 'running', startedAt: '2026-01-01T00:00:00Z' })
+    expect(ours.sent).toEqual([
+      ['bpvm:event', { event: 'backend:status', payload: { state: 'ready', restarts: 0 } }],
+      ['bpvm:event', { event: 'tasks:progress', payload: expect.objectContaining({ id: 't1' }) }]
+    ])
+    expect(foreign.sent).toEqual([])
+    expect(closed.sent).toEqual([])
+
+    stop()
+    emit('backend:status', { state: 'restarting', restarts: 1 })
+    expect(ours.sent).toHaveLength(2)
+  })
+})
+
+describe('shell channels', () => {
+  let home: string
+  let dirs: { state: string; data: string; cache: string }
+
+  beforeAll(async () => {
+    home = await realpath(await mkdtemp(join(tmpdir(), 'bpvm-shell-')))
+    dirs = { state: join(home, 'state'), data: join(home, 'data'), cache: join(home, 'cache') }
+    await mkdir(join(dirs.state, 'instances', 'svc', 'logs'), { recursive: true })
+    // An instance whose logs folder was swapped for a link out of the state dir.
+    await mkdir(join(dirs.state, 'instances', 'sneaky'), { recursive: true })
+    await mkdir(join(home, 'elsewhere'))
+    await symlink(join(home, 'elsewhere'), join(dirs.state, 'instances', 'sneaky', 'logs'))
+  })
+  afterAll(() => rm(home, { recursive: true, force: true }))
+
+  it('pickBinary and pickKeystore open a native dialog over the asking window and answer with the path', async () => {
+    const shell = fakeShell()
+    const { invoke } = register(fakeBackend().backend, shell.services)
+    expect(await invoke('shell:pickBinary')).toEqual({ ok: true, value: '/home/me/bin/svc' })
+    expect(await invoke('shell:pickKeystore')).toEqual({ ok: true, value: '/home/me/bin/svc' })
+    expect(shell.chosen.map(([sender, options]) => [sender, options.properties])).toEqual([
+      [{ id: 7 }, ['openFile']],
+      [{ id: 7 }, ['openDirectory']]
+    ])
+  })
+
+  it('a cancelled dialog answers null', async () => {
+    const { invoke } = register(fakeBackend().backend, fakeShell({ choosePath: async () => null }).services)
+    expect(await invoke('shell:pickBinary')).toEqual({ ok: true, value: null })
+  })
+
+  it('info names the transport and version', async () => {
+    const { invoke } = register(fakeBackend().backend)
+    expect(await invoke('shell:info')).toEqual({ ok: true, value: { transport: 'electron', version: '1.2.3' } })
+  })
+
+  it("openLogFolder opens the instance's log folder inside the state dir", async () => {
+    const shell = fakeShell({ dirs: () => dirs })
+    const { invoke } = register(fakeBackend().backend, shell.services)
+    const path = join(dirs.state, 'instances', 'svc', 'logs')
+    expect(await invoke('shell:openLogFolder', { name: 'svc' })).toEqual({ ok: true, value: { path } })
+    expect(shell.opened).toEqual([path])
+  })
+
+  it('openLogFolder refuses names that are not instance names, links out of the state dir, and missing folders', async () => {
+    const shell = fakeShell({ dirs: () => dirs })
+    const { invoke } = register(fakeBackend().backend, shell.services)
+    const refused: [unknown, string][] = [
+      [{ name: '../../elsewhere' }, 'INVALID_INPUT'],
+      [{ name: '/etc' }, 'INVALID_INPUT'],
+      [{ name: 'SVC' }, 'INVALID_INPUT'],
+      [{ name: 'sneaky' }, 'PATH_REFUSED'],
+      [{ name: 'ghost' }, 'INSTANCE_NOT_FOUND'],
+      [{ name: '' }, 'INVALID_ARGUMENT'],
+      [{ name: 'svc', path: '/etc' }, 'INVALID_ARGUMENT'],
+      [undefined, 'INVALID_ARGUMENT']
+    ]
+    for (const [request, code] of refused) expect(errorCode(await invoke('shell:openLogFolder', request)), JSON.stringify(request)).toBe(code)
+    expect(shell.opened).toEqual([])
+  })
+
+  it("openLogFolder reports the file manager's failure as an error", async () => {
+    const shell = fakeShell({ dirs: () => dirs, openPath: async () => 'No application is registered for folders' })
+    const { invoke } = register(fakeBackend().backend, shell.services)
+    const result = await invoke('shell:openLogFolder', { name: 'svc' })
+    expect(result).toMatchObject({ ok: false, error: { code: 'OPEN_FAILED', message: expect.stringContaining('No application') } })
+  })
+})

@@ -1,0 +1,172 @@
+// @vitest-environment jsdom
+import { flushPromises, type VueWrapper } from '@vue/test-utils'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { TeardownResult } from '../../src/shared/api'
+import { ok, type Result } from '../../src/shared/result'
+import InstancesView from '../../src/renderer/src/views/InstancesView.vue'
+import { useNavStore } from '../../src/renderer/src/stores/navStore'
+import { createFakeApi, instance, removeFakeApi, type FakeApi } from './fakeApi'
+import { freshApp, mountWith } from './harness'
+
+let view: VueWrapper | undefined
+afterEach(() => {
+  view?.unmount()
+  view = undefined
+  removeFakeApi()
+})
+
+async function setup(api: FakeApi) {
+  const pinia = freshApp(api)
+  view = mountWith(InstancesView, pinia)
+  await flushPromises()
+  return view
+}
+
+const row = (w: VueWrapper, name: string) => w.get(`tr[data-instance="${name}"]`)
+
+describe('Instances view', () => {
+  it('tells the user what to do when there are no instances', async () => {
+    const view = await setup(createFakeApi())
+    const empty = view.get('[data-test="instances-empty"]')
+    expect(empty.text()).toContain('No instances yet')
+    await empty.get('button').trigger('click')
+    expect(useNavStore().route.view).toBe('launch')
+  })
+
+  it('lists instances with status text, address, uptime, size, image and VMM', async () => {
+    const api = createFakeApi()
+    vi.mocked(api.instances.list).mockResolvedValue(ok([instance('alpha'), instance('beta', { status: 'Finished', phase: 'stopped', guestAddress: '' })]))
+    const view = await setup(api)
+    const alpha = row(view, 'alpha')
+    expect(alpha.get('[data-test="status"]').text()).toBe('● Running')
+    expect(alpha.get('[data-test="status"]').classes()).toContain('status--running')
+    expect(alpha.text()).toContain('172.30.0.2')
+    expect(alpha.get('[data-test="uptime"]').text()).toMatch(/^1 min \d+ s$/)
+    expect(alpha.text()).toContain('512 MiB')
+    expect(alpha.text()).toContain('ubuntu/noble-20260321')
+    expect(alpha.text()).toContain('qemu')
+    const beta = row(view, 'beta')
+    expect(beta.get('[data-test="status"]').text()).toBe('■ Stopped')
+    expect(beta.get('[data-test="stop"]').attributes('disabled')).toBeDefined()
+    // The grace period from the settings is shown with Stop.
+    expect(alpha.get('[data-test="stop"]').attributes('aria-label')).toBe('Stop alpha (waits up to 30 s)')
+  })
+
+  it('updates rows from instances:changed without reloading', async () => {
+    const api = createFakeApi()
+    vi.mocked(api.instances.list).mockResolvedValue(ok([instance('alpha')]))
+    const view = await setup(api)
+    api.emit('instances:changed', [instance('alpha', { status: 'Error', reason: 'VMM exited' }), instance('gamma', { status: 'Pending' })])
+    await flushPromises()
+    expect(row(view, 'alpha').get('[data-test="status"]').text()).toBe('✗ Error')
+    expect(row(view, 'alpha').text()).toContain('VMM exited')
+    expect(row(view, 'gamma').get('[data-test="status"]').text()).toBe('◔ Starting')
+    expect(api.instances.list).toHaveBeenCalledTimes(1)
+  })
+
+  it('shows "Stopping…" at once, keeps it while the instance still runs, and takes the row from the event', async () => {
+    const api = createFakeApi()
+    vi.mocked(api.instances.list).mockResolvedValue(ok([instance('alpha'), instance('beta')]))
+    let answer: (result: Result<TeardownResult>) => void = () => undefined
+    vi.mocked(api.instances.teardown).mockImplementation(() => new Promise((resolve) => (answer = resolve)))
+    const view = await setup(api)
+
+    await row(view, 'alpha').get('[data-test="stop"]').trigger('click')
+    expect(api.instances.teardown).toHaveBeenCalledWith({ name: 'alpha' })
+    expect(row(view, 'alpha').get('[data-test="status"]').text()).toBe('◌ Stopping…')
+    expect(row(view, 'alpha').get('[data-test="stop"]').attributes('disabled')).toBeDefined()
+
+    // Another instance changing leaves alpha Stopping…
+    api.emit('instances:changed', [instance('alpha'), instance('beta', { status: 'Error' })])
+    await flushPromises()
+    expect(row(view, 'alpha').get('[data-test="status"]').text()).toBe('◌ Stopping…')
+
+    api.emit('instances:changed', [instance('alpha', { status: 'Finished', phase: 'stopped' }), instance('beta', { status: 'Error' })])
+    await flushPromises()
+    expect(row(view, 'alpha').get('[data-test="status"]').text()).toBe('■ Stopped')
+
+    answer(ok({ name: 'alpha', status: 'Finished', reason: '', stopped: 'graceful', purged: false }))
+    await flushPromises()
+    expect(row(view, 'alpha').get('[data-test="status"]').text()).toBe('■ Stopped')
+  })
+
+  it('force-stops, and shows a failed stop with its code', async () => {
+    const api = createFakeApi()
+    vi.mocked(api.instances.list).mockResolvedValue(ok([instance('alpha')]))
+    vi.mocked(api.instances.teardown).mockResolvedValue({ ok: false, error: { code: 'QMP_TIMEOUT', message: 'QMP did not answer' } })
+    const view = await setup(api)
+    await row(view, 'alpha').get('[data-test="force-stop"]').trigger('click')
+    await flushPromises()
+    expect(api.instances.teardown).toHaveBeenCalledWith({ name: 'alpha', force: true })
+    expect(view.get('[data-test="error"]').text()).toContain('QMP_TIMEOUT')
+    expect(row(view, 'alpha').get('[data-test="status"]').text()).toBe('● Running')
+  })
+
+  it('asks before deleting, and purges only when the disks are to go', async () => {
+    const api = createFakeApi()
+    vi.mocked(api.instances.list).mockResolvedValue(ok([instance('alpha'), instance('beta')]))
+    const view = await setup(api)
+    await row(view, 'alpha').get('[data-test="delete"]').trigger('click')
+    const dialog = view.get('[role="dialog"]')
+    expect(dialog.text()).toContain('Delete alpha?')
+    expect((dialog.get('[data-test="keep-disks"]').element as HTMLInputElement).checked).toBe(true)
+    await dialog.get('[data-test="purge"]').setValue(true)
+    await dialog.get('[data-test="confirm"]').trigger('click')
+    await flushPromises()
+    expect(api.instances.teardown).toHaveBeenCalledWith({ name: 'alpha', purge: true })
+    expect(view.find('tr[data-instance="alpha"]').exists()).toBe(false)
+    expect(view.find('[role="dialog"]').exists()).toBe(false)
+  })
+
+  it('stops and deletes the selection in bulk', async () => {
+    const api = createFakeApi()
+    vi.mocked(api.instances.list).mockResolvedValue(ok([instance('a'), instance('b'), instance('c')]))
+    const view = await setup(api)
+    await view.get('input[aria-label="Select a"]').setValue(true)
+    await view.get('input[aria-label="Select c"]').setValue(true)
+    expect(view.get('[data-test="selection-count"]').text()).toBe('2 selected')
+    await view.get('[data-test="bulk-stop"]').trigger('click')
+    await flushPromises()
+    expect(vi.mocked(api.instances.teardown).mock.calls.map(([request]) => request)).toEqual([{ name: 'a' }, { name: 'c' }])
+
+    await view.get('[data-test="bulk-delete"]').trigger('click')
+    expect(view.get('[role="dialog"]').text()).toContain('Delete 2 instances?')
+    await view.get('[role="dialog"] [data-test="confirm"]').trigger('click')
+    await flushPromises()
+    expect(vi.mocked(api.instances.teardown).mock.calls.slice(2).map(([request]) => request)).toEqual([
+      { name: 'a', purge: false },
+      { name: 'c', purge: false }
+    ])
+  })
+
+  it('tears everything down after one confirmation', async () => {
+    const api = createFakeApi()
+    vi.mocked(api.instances.list).mockResolvedValue(ok([instance('a'), instance('b')]))
+    vi.mocked(api.instances.teardownAll).mockResolvedValue(
+      ok([
+        { name: 'a', status: 'Finished', reason: '', stopped: 'graceful', purged: false },
+        { name: 'b', status: 'Finished', reason: '', stopped: 'killed', purged: false }
+      ])
+    )
+    const view = await setup(api)
+    await view.get('[data-test="teardown-all"]').trigger('click')
+    const dialog = view.get('[role="dialog"]')
+    expect(dialog.text()).toContain('Tear down all 2 instances?')
+    // Focus starts on the safe choice.
+    expect(document.activeElement?.textContent?.trim()).toBe('Cancel')
+    await dialog.get('[data-test="confirm"]').trigger('click')
+    await flushPromises()
+    expect(api.instances.teardownAll).toHaveBeenCalledTimes(1)
+    expect(api.instances.teardownAll).toHaveBeenCalledWith(undefined)
+    expect(api.instances.teardown).not.toHaveBeenCalled()
+  })
+
+  it('opens the logs of a row', async () => {
+    const api = createFakeApi()
+    vi.mocked(api.instances.list).mockResolvedValue(ok([instance('alpha')]))
+    const view = await setup(api)
+    await row(view, 'alpha').get('[data-test="logs"]').trigger('click')
+    expect(useNavStore().route).toEqual({ view: 'logs', instance: 'alpha', stream: 'guest' })
+    expect(window.location.hash).toBe('#/logs/alpha/guest')
+  })
+})

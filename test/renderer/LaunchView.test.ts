@@ -1,0 +1,223 @@
+// @vitest-environment jsdom
+import { flushPromises, type VueWrapper } from '@vue/test-utils'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { fail, ok } from '../../src/shared/result'
+import LaunchView from '../../src/renderer/src/views/LaunchView.vue'
+import { useNavStore } from '../../src/renderer/src/stores/navStore'
+import { createFakeApi, removeFakeApi, task, type FakeApi } from './fakeApi'
+import { freshApp, mountWith } from './harness'
+
+let view: VueWrapper | undefined
+afterEach(() => {
+  view?.unmount()
+  view = undefined
+  removeFakeApi()
+})
+
+async function setup(api: FakeApi = createFakeApi()) {
+  const pinia = freshApp(api)
+  view = mountWith(LaunchView, pinia)
+  await flushPromises()
+  return { api, view, pinia }
+}
+
+const launchButton = (w: VueWrapper) => w.get('[data-test="launch"]')
+const fieldError = (w: VueWrapper, field: string) => w.get(`[data-field-error="launch-${field}"]`).text()
+
+async function fillValid(w: VueWrapper): Promise<void> {
+  await w.get('#launch-name').setValue('svc')
+  await w.get('#launch-binary').setValue('/opt/blueprints/svc')
+  await w.get('#launch-blueprintId').setValue('7')
+  await w.get('#launch-serviceId').setValue('0')
+}
+
+describe('Launch view', () => {
+  it('pre-fills the reference environment for a local node', async () => {
+    const { view } = await setup()
+    expect((view.get('#launch-httpRpcUrl').element as HTMLInputElement).value).toBe('http://127.0.0.1:9944')
+    expect((view.get('#launch-wsRpcUrl').element as HTMLInputElement).value).toBe('ws://127.0.0.1:9944')
+    expect((view.get('#launch-protocol').element as HTMLInputElement).value).toBe('tangle')
+    expect(view.get('label[for="launch-httpRpcUrl"]').text()).toContain('HTTP_RPC_URL')
+  })
+
+  it('keeps Launch disabled while the form is invalid, and says why on the field once it is left', async () => {
+    const { view } = await setup()
+    expect(launchButton(view).attributes('disabled')).toBeDefined()
+    // Nothing is shouted at a user who has not typed yet.
+    expect(fieldError(view, 'name')).toBe('')
+
+    await view.get('#launch-name').setValue('Bad Name')
+    await view.get('#launch-name').trigger('blur')
+    expect(fieldError(view, 'name')).toContain('must be 1–32 characters')
+    expect(view.get('#launch-name').attributes('aria-invalid')).toBe('true')
+
+    await fillValid(view)
+    expect(launchButton(view).attributes('disabled')).toBeUndefined()
+    expect(fieldError(view, 'name')).toBe('')
+
+    await view.get('#launch-httpRpcUrl').setValue('not a url')
+    await view.get('#launch-httpRpcUrl').trigger('blur')
+    expect(fieldError(view, 'httpRpcUrl')).toBe('must be an http:// or https:// URL')
+    expect(launchButton(view).attributes('disabled')).toBeDefined()
+    expect(view.get('[data-test="launch-state"]').text()).toBe('1 field needs attention')
+  })
+
+  it('checks free environment variable names and numbers client-side', async () => {
+    const { view } = await setup()
+    await fillValid(view)
+    await view.get('[data-rows="extraEnv"] button:last-of-type').trigger('click')
+    await view.get('input[aria-label="Variable name 1"]').setValue('1BAD')
+    expect(view.get('[data-rows="extraEnv"] .kv-error').text()).toContain('is not a variable name')
+    expect(launchButton(view).attributes('disabled')).toBeDefined()
+    await view.get('input[aria-label="Variable name 1"]').setValue('RUST_LOG')
+    expect(launchButton(view).attributes('disabled')).toBeUndefined()
+
+    await view.get('#launch-memoryMiB').setValue('64')
+    await view.get('#launch-memoryMiB').trigger('blur')
+    expect(fieldError(view, 'memoryMiB')).toBe('must be from 128 to 1048576 MiB')
+    expect(launchButton(view).attributes('disabled')).toBeDefined()
+  })
+
+  it('sends the request the form stands for', async () => {
+    const { view, api } = await setup()
+    await fillValid(view)
+    await view.get('[data-rows="extraEnv"] button:last-of-type').trigger('click')
+    await view.get('input[aria-label="Variable name 1"]').setValue('RUST_LOG')
+    await view.get('input[aria-label="Variable value 1"]').setValue('debug')
+    await view.get('#launch-memoryMiB').setValue('1024')
+    await view.get('#launch-bootnodes').setValue('/ip4/1.2.3.4/tcp/30333\n\n/ip4/5.6.7.8/tcp/30333')
+    await view.get('form').trigger('submit')
+    await flushPromises()
+    expect(api.instances.launch).toHaveBeenCalledWith({
+      name: 'svc',
+      binary: '/opt/blueprints/svc',
+      env: {
+        httpRpcUrl: 'http://127.0.0.1:9944',
+        wsRpcUrl: 'ws://127.0.0.1:9944',
+        blueprintId: '7',
+        serviceId: '0',
+        protocol: 'tangle',
+        bootnodes: ['/ip4/1.2.3.4/tcp/30333', '/ip4/5.6.7.8/tcp/30333'],
+        extraEnv: [['RUST_LOG', 'debug']]
+      },
+      args: { testMode: false, pretty: false, verbosity: 0, dryRun: false },
+      memoryBytes: 1024 * 1024 * 1024,
+      vcpus: 1,
+      storageBytes: 1024 * 1024 * 1024
+    })
+  })
+
+  it('puts schema problems from the API on the fields they name', async () => {
+    const api = createFakeApi()
+    vi.mocked(api.instances.launch).mockResolvedValue(
+      fail({
+        code: 'INVALID_ARGUMENT',
+        message: 'instances:launch: env.httpRpcUrl: Invalid input',
+        details: { channel: 'instances:launch', problems: [{ field: 'env.httpRpcUrl', message: 'Invalid input' }, { field: 'vcpus', message: 'Too small' }] }
+      })
+    )
+    const { view } = await setup(api)
+    await fillValid(view)
+    await view.get('form').trigger('submit')
+    await flushPromises()
+    expect(fieldError(view, 'httpRpcUrl')).toBe('Invalid input')
+    expect(fieldError(view, 'vcpus')).toBe('Too small')
+    expect(view.find('[data-test="error"]').exists()).toBe(false)
+    // Editing the field takes the runtime's complaint away.
+    await view.get('#launch-vcpus').setValue('2')
+    expect(fieldError(view, 'vcpus')).toBe('')
+  })
+
+  it("puts the runtime's `field: message` on its field, from the answer or from the failed task", async () => {
+    const api = createFakeApi()
+    vi.mocked(api.instances.launch).mockResolvedValueOnce(
+      fail({ code: 'INVALID_INPUT', message: '--blueprint-id: must be a whole number from 0 to 18446744073709551615', details: { field: '--blueprint-id' } })
+    )
+    const { view } = await setup(api)
+    await fillValid(view)
+    await view.get('form').trigger('submit')
+    await flushPromises()
+    expect(fieldError(view, 'blueprintId')).toBe('must be a whole number from 0 to 18446744073709551615')
+
+    vi.mocked(api.instances.launch).mockResolvedValueOnce({ ok: true, value: task({ id: 't2', target: 'svc' }) })
+    await view.get('#launch-blueprintId').setValue('8')
+    await view.get('form').trigger('submit')
+    await flushPromises()
+    api.emit('tasks:progress', task({ id: 't2', state: 'failed', step: 'check', error: { code: 'INSTANCE_EXISTS', message: 'name: an instance called svc exists (running); tear it down first', details: { field: 'name' } } }))
+    await flushPromises()
+    expect(fieldError(view, 'name')).toBe('an instance called svc exists (running); tear it down first')
+  })
+
+  it('shows a host problem with its code and a way to the Host view', async () => {
+    const { view, api } = await setup()
+    await fillValid(view)
+    await view.get('form').trigger('submit')
+    await flushPromises()
+    api.emit('tasks:progress', task({ state: 'failed', step: 'check', error: { code: 'NET_ADMIN_REQUIRED', message: 'networking needs the CAP_NET_ADMIN capability' } }))
+    await flushPromises()
+    const error = view.get('[data-test="error"]')
+    expect(error.get('.error-code').text()).toBe('NET_ADMIN_REQUIRED')
+    expect(error.text()).toContain('Copy details')
+    await view.get('[data-test="to-host"]').trigger('click')
+    expect(useNavStore().route.view).toBe('host')
+  })
+
+  it('shows progress by step, can cancel, and opens the logs when the launch succeeds', async () => {
+    const { view, api } = await setup()
+    useNavStore().go({ view: 'launch' })
+    await fillValid(view)
+    await view.get('form').trigger('submit')
+    await flushPromises()
+    expect(launchButton(view).text()).toBe('Launching…')
+
+    api.emit('tasks:progress', task({ step: 'image', message: 'downloading', bytes: 1024 * 1024, totalBytes: 10 * 1024 * 1024, percent: 10 }))
+    await flushPromises()
+    const progress = view.get('[data-test="launch-progress"]')
+    expect(progress.get('[data-step="check"]').classes()).toContain('step--done')
+    expect(progress.get('[data-step="image"]').attributes('aria-current')).toBe('step')
+    expect(progress.get('[data-test="task-bytes"]').text()).toBe('1.0 MiB of 10 MiB')
+    expect(progress.get('[data-test="task-percent"]').text()).toBe('10%')
+
+    await progress.get('[data-test="cancel-task"]').trigger('click')
+    await flushPromises()
+    expect(api.tasks.cancel).toHaveBeenCalledWith({ id: 'task-1' })
+
+    api.emit('tasks:progress', task({ state: 'succeeded', step: 'running' }))
+    await flushPromises()
+    expect(useNavStore().route).toEqual({ view: 'logs', instance: 'svc', stream: 'guest' })
+  })
+
+  it('offers the desktop file dialogs for the binary and keystore, and plain path fields in a browser', async () => {
+    const api = createFakeApi()
+    const { view: browser } = await setup(api)
+    expect(browser.find('button[aria-label="Choose the blueprint binary"]').exists()).toBe(false)
+    expect(browser.text()).toContain('A path on the machine that runs bpvm.')
+    browser.unmount()
+
+    api.shell = {
+      pickBinary: vi.fn(async () => ok('/home/u/svc')),
+      pickKeystore: vi.fn(async () => ok(null)),
+      openLogFolder: vi.fn(async ({ name }) => ok({ path: `/logs/${name}` })),
+      info: vi.fn(async () => ok({ transport: 'electron' as const, version: '0.1.0' }))
+    }
+    const { view: desktop } = await setup(api)
+    await desktop.get('button[aria-label="Choose the blueprint binary"]').trigger('click')
+    await flushPromises()
+    expect((desktop.get('#launch-binary').element as HTMLInputElement).value).toBe('/home/u/svc')
+    await desktop.get('#launch-keystore').setValue('/kept')
+    await desktop.get('button[aria-label="Choose the keystore directory"]').trigger('click')
+    await flushPromises()
+    // Cancelling the dialog leaves the field as it was.
+    expect((desktop.get('#launch-keystore').element as HTMLInputElement).value).toBe('/kept')
+  })
+
+  it('keeps what was typed when the user goes elsewhere and comes back', async () => {
+    const { view: first, pinia } = await setup()
+    await first.get('#launch-name').setValue('kept')
+    first.unmount()
+    view = undefined
+    const again = mountWith(LaunchView, pinia)
+    expect((again.get('#launch-name').element as HTMLInputElement).value).toBe('kept')
+    again.unmount()
+  })
+})
