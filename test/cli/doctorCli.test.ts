@@ -27,9 +27,11 @@ describeWithPrograms(['qemu-img'], 'bpvm doctor', () => {
     }
   })
 
-  it('checks the host too: privileges, forwarding, egress, accelerator, free subnets, free disk', async () => {
+  it('checks the host too: a VMM, privileges, forwarding, egress, accelerator, free subnets, free disk', async () => {
     const report = envelope(await runCli(['doctor', '--json'])).value as DoctorReport
-    expect(report.host.map((c) => c.id)).toEqual(['net-admin', 'ip-forward', 'egress', 'kvm', 'leases', 'disk'])
+    expect(report.host.map((c) => c.id)).toEqual(['vmm', 'net-admin', 'ip-forward', 'egress', 'kvm', 'leases', 'disk'])
+    // QEMU is installed for the tests; cloud-hypervisor may or may not be.
+    expect(report.host[0]).toMatchObject({ id: 'vmm', ok: true })
     for (const check of report.host) expect(check.detail).toBeTruthy()
     // vitest gives the run a fresh BPVM_HOME: nothing is leased there.
     expect(report.host.find((c) => c.id === 'leases')?.detail).toMatch(/^\d+ of \d+ \/30s free in 172\.30\.0\.0\/16 \(0 leased/)

@@ -67,6 +67,20 @@ function lines(count: number, from = 0): string {
   return text
 }
 
+/** Alpha's guest log is `text`; the first page (the size) and the last one are answered at once, the earlier ones once released. */
+async function setupHoldingEarlierPages(text: string) {
+  let release = (): void => undefined
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  const { view } = await setup({ 'alpha/guest': text }, (api) => {
+    const serve = vi.mocked(api.logs.read).getMockImplementation()
+    vi.mocked(api.logs.read).mockImplementation(async (request) => {
+      if (vi.mocked(api.logs.read).mock.calls.length > 2) await gate
+      return serve!(request)
+    })
+  })
+  return { view, release }
+}
+
 describe('Logs view', () => {
   it('loads the history, then follows live chunks of its own subscription only', async () => {
     const { api, view } = await setup({ 'alpha/guest': 'booting\nready\n' })
@@ -81,18 +95,48 @@ describe('Logs view', () => {
     expect(view.get('[data-test="log-status"]').text()).toContain('Following')
   })
 
-  it('reads a long history in pages of at most 1 MiB, and only the tail of a very large log', async () => {
+  it('reads a long history in pages of at most 1 MiB, the last page first, and only the tail of a very large log', async () => {
+    const MiB = 1024 * 1024
     const big = 'x'.repeat(1023) + '\n'
-    const { api, view } = await setup({ 'alpha/guest': big.repeat(2500) }) // 2.5 MiB
-    expect(vi.mocked(api.logs.read).mock.calls.map(([r]) => r.offset)).toEqual([0, 1024 * 1024, 2 * 1024 * 1024])
+    const { api, view } = await setup({ 'alpha/guest': big.repeat(2500) }) // 2.4 MiB
+    // The first page tells the size; the last page is shown; the one between joins them.
+    expect(vi.mocked(api.logs.read).mock.calls.map(([r]) => r.offset)).toEqual([0, 2500 * 1024 - MiB, MiB])
+    expect(vi.mocked(api.logs.read).mock.calls.every(([r]) => (r.maxBytes ?? 0) <= MiB)).toBe(true)
     expect(view.get('[data-test="log-status"]').text()).toContain('2,500 lines')
 
     const huge = big.repeat(20 * 1024) // 20 MiB: more than the 16 MiB tail
     const second = await setup({ 'alpha/guest': huge })
     const offsets = vi.mocked(second.api.logs.read).mock.calls.map(([r]) => r.offset)
-    expect(offsets[1]).toBe(4 * 1024 * 1024)
+    expect(offsets.slice(0, 3)).toEqual([0, 19 * MiB, 4 * MiB])
     expect(offsets).toHaveLength(17)
     expect(second.view.get('[data-test="log-notes"]').text()).toContain('the first 4.0 MiB were not loaded')
+  })
+
+  it('shows the end of a long log before its earlier pages arrive, then puts them in front without moving a paused view', async () => {
+    const { view, release } = await setupHoldingEarlierPages(lines(120_000))
+    expect(renderedLines(view).at(-1)).toBe('line 119999')
+    expect(view.get('[data-test="loading-earlier"]').text()).toBe('Reading the earlier lines…')
+    expect(view.get('[data-test="log-status"]').text()).not.toContain('120,000 lines')
+
+    await scrollTo(scroller(view), 18 * 1000)
+    const before = renderedLines(view)
+    release()
+    await flushPromises()
+    expect(view.get('[data-test="log-status"]').text()).toContain('120,000 lines')
+    expect(view.find('[data-test="loading-earlier"]').exists()).toBe(false)
+    // The lines shown keep their numbers: the paused view stays where it was.
+    expect(renderedLines(view)).toEqual(before)
+    await scrollTo(scroller(view), 0)
+    expect(renderedLines(view)[0]).toBe('line 0')
+  })
+
+  it('does not bring back earlier lines once the view was cleared', async () => {
+    const { view, release } = await setupHoldingEarlierPages(lines(120_000))
+    await view.get('[data-test="clear"]').trigger('click')
+    release()
+    await flushPromises()
+    expect(renderedLines(view)).toEqual([])
+    expect(view.find('[data-test="loading-earlier"]').exists()).toBe(false)
   })
 
   it('unsubscribes when switching stream or instance and when the view closes', async () => {
@@ -116,6 +160,8 @@ describe('Logs view', () => {
     view.unmount()
     await flushPromises()
     expect(api.logs.unsubscribe).toHaveBeenCalledWith({ id: 'sub-3' })
+    // Its lines went with it.
+    expect(useLogsStore().lines.length).toBe(0)
   })
 
   it('pauses following when the user scrolls up, and resumes at the bottom', async () => {

@@ -72,6 +72,30 @@ describe('LineStore', () => {
     expect(store.lineBySeq(1_099_999)).toBe('line 9999')
   })
 
+  it('puts earlier lines in front of later ones, which keep their numbers and times', () => {
+    const later = new LineStore(limits(100), 10)
+    later.append('c\nd\npart', 7)
+    const earlier = new LineStore(limits(100))
+    earlier.append('a\nb', 3)
+    earlier.appendStore(later)
+    expect(lines(earlier)).toEqual(['a', 'b', 'c', 'd', 'part'])
+    // `b` ends with the history: it is a line of its own.
+    expect(earlier.firstSeq).toBe(8)
+    expect(earlier.lineBySeq(10)).toBe('c')
+    expect([earlier.time(0), earlier.time(2), earlier.time(4)]).toEqual([3, 7, 7])
+    // The partial last line is carried over and still grows.
+    earlier.append('ial\n', 8)
+    expect(earlier.lineBySeq(12)).toBe('partial')
+    expect(earlier.hasPartial).toBe(false)
+
+    // Past the cap, the earliest go.
+    const capped = new LineStore(limits(3))
+    capped.append('a\nb\nc\n', 0)
+    capped.appendStore(later)
+    expect(lines(capped)).toEqual(['c', 'd', 'part'])
+    expect(capped.dropped).toBe(3)
+  })
+
   it('gives all its text, through a transform', () => {
     const store = new LineStore()
     store.append('a\nb', 0)

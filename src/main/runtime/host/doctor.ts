@@ -1,4 +1,4 @@
-import type { DoctorReport, ProgramCheck } from '../../../shared/api/host'
+import type { DoctorReport, HostCheck, ProgramCheck } from '../../../shared/api/host'
 import { hostChecks } from './hostChecks'
 import { probeProgram } from './programProbe'
 
@@ -22,10 +22,11 @@ const CLOUD_HYPERVISOR_INSTALL =
 
 const PROGRAMS: ProgramSpec[] = [
   { program: 'qemu-img', purpose: 'creates data disks and converts the cloud image', required: true, install: { apt: 'qemu-utils' }, versionArgs: ['--version'] },
-  { program: 'cloud-hypervisor', purpose: 'runs the micro-VMs', required: true, install: { manual: CLOUD_HYPERVISOR_INSTALL }, versionArgs: ['--version'] },
+  // Either VMM will do (the `vmm` host check says which one launches use); cloud-hypervisor is preferred.
+  { program: 'cloud-hypervisor', purpose: 'runs the micro-VMs (preferred VMM)', required: false, install: { manual: CLOUD_HYPERVISOR_INSTALL }, versionArgs: ['--version'] },
   { program: 'ip', purpose: 'manages TAP devices and addresses', required: true, install: { apt: 'iproute2' }, versionArgs: ['-V'] },
   { program: 'nft', purpose: 'forwards and masquerades guest traffic', required: true, install: { apt: 'nftables' }, versionArgs: ['--version'] },
-  { program: 'qemu-system-x86_64', purpose: 'alternative VMM for hosts without cloud-hypervisor', required: false, install: { apt: 'qemu-system-x86' }, versionArgs: ['--version'] },
+  { program: 'qemu-system-x86_64', purpose: 'runs the micro-VMs where cloud-hypervisor is absent, and the dev guest under software emulation', required: false, install: { apt: 'qemu-system-x86' }, versionArgs: ['--version'] },
   { program: 'mkfs.fat', purpose: 'cross-checks FAT images (tests, debugging)', required: false, install: { apt: 'dosfstools' }, versionArgs: [NO_SUCH_DEVICE], versionPattern: /^mkfs\.fat \d/ },
   { program: 'fsck.fat', purpose: 'verifies FAT images (tests, debugging)', required: false, install: { apt: 'dosfstools' }, versionArgs: ['-n', NO_SUCH_DEVICE], versionPattern: /^fsck\.fat \d/ },
   { program: 'mcopy', purpose: 'reads files back from FAT images (tests, debugging)', required: false, install: { apt: 'mtools' }, versionArgs: ['--version'] }
@@ -37,7 +38,26 @@ const PROGRAMS: ProgramSpec[] = [
  */
 export async function runDoctor(): Promise<DoctorReport> {
   const [programs, host] = await Promise.all([Promise.all(PROGRAMS.map(check)), hostChecks()])
-  return { programs, host }
+  return { programs, host: [vmmCheck(programs), ...host] }
+}
+
+/** A VM needs one VMM: cloud-hypervisor where it is installed (what `auto` picks), else QEMU. */
+function vmmCheck(programs: ProgramCheck[]): HostCheck {
+  const found = (name: string): boolean => programs.some((p) => p.program === name && p.found)
+  const ch = found('cloud-hypervisor')
+  const qemu = found('qemu-system-x86_64')
+  const detail = ch
+    ? `cloud-hypervisor${qemu ? ' (QEMU is there too: --vmm qemu)' : ''}`
+    : qemu
+      ? 'QEMU (cloud-hypervisor is not installed; launches use QEMU)'
+      : 'neither cloud-hypervisor nor QEMU is installed'
+  return {
+    id: 'vmm',
+    label: 'VMM',
+    ok: ch || qemu,
+    detail,
+    ...(ch || qemu ? {} : { fix: `apt install qemu-system-x86, or ${CLOUD_HYPERVISOR_INSTALL}` })
+  }
 }
 
 async function check(spec: ProgramSpec): Promise<ProgramCheck> {

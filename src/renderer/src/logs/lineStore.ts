@@ -16,8 +16,10 @@ const CHUNK_SIZE = 1 << CHUNK_BITS
 interface Chunk {
   text: string[]
   /** Arrival time of each line, ms since the epoch. */
-  time: number[]
+  time: Float64Array
 }
+
+const newChunk = (): Chunk => ({ text: [], time: new Float64Array(CHUNK_SIZE) })
 
 /**
  * The lines of one log as they arrive, with bounded memory. Every line ever added has a sequence
@@ -33,13 +35,19 @@ export class LineStore {
   private partial: string | null = null
   private partialTime = 0
   /** Seq of the first line kept. */
-  firstSeq = 0
+  firstSeq: number
   /** Lines dropped to stay within the limits since the last clear. */
   dropped = 0
   /** When the user last cleared the view (ms since the epoch), or null. */
   clearedAt: number | null = null
 
-  constructor(readonly limits: LineStoreLimits = DEFAULT_LINE_LIMITS) {}
+  /** `firstSeq` leaves room below for lines that may be put in front later (see `appendStore`). */
+  constructor(
+    readonly limits: LineStoreLimits = DEFAULT_LINE_LIMITS,
+    firstSeq = 0
+  ) {
+    this.firstSeq = firstSeq
+  }
 
   /** Lines kept, the partial last line included. */
   get length(): number {
@@ -86,12 +94,16 @@ export class LineStore {
     if (text === '') return
     const pieces = text.split('\n')
     const last = pieces.pop() ?? ''
-    for (const piece of pieces) {
-      const line = (this.partial ?? '') + piece
-      const lineTime = this.partial === null ? time : this.partialTime
+    let from = 0
+    if (pieces.length > 0 && this.partial !== null) {
+      const line = this.partial + (pieces[0] ?? '')
       this.partial = null
-      this.pushComplete(line, lineTime)
+      this.pushComplete(line, this.partialTime)
+      from = 1
     }
+    // Most text has no carriage return: its lines go in as they are, a chunk at a time.
+    if (text.indexOf('\r') < 0) this.pushPlain(pieces, from, time)
+    else for (let i = from; i < pieces.length; i++) this.pushComplete(pieces[i] ?? '', time)
     if (last !== '') {
       if (this.partial === null) this.partialTime = time
       this.partial = (this.partial ?? '') + last
@@ -111,6 +123,21 @@ export class LineStore {
     const line = this.partial
     this.partial = null
     this.pushComplete(line, this.partialTime)
+    this.enforceLimits()
+  }
+
+  /**
+   * Adds every line of `later` after these, numbered as `later` numbers them: these are renumbered
+   * to end where `later` starts (which must leave them room). A history read after the lines
+   * already shown is put in front of them this way, and nothing that holds a seq notices.
+   */
+  appendStore(later: LineStore): void {
+    this.endLine()
+    this.firstSeq = later.firstSeq - this.length
+    for (let i = 0; i < later.complete; i++) this.pushPiece(later.line(i), later.time(i))
+    this.partial = later.partial
+    this.partialTime = later.partialTime
+    this.dropped += later.dropped
     this.enforceLimits()
   }
 
@@ -145,16 +172,43 @@ export class LineStore {
     for (let at = 0; at < text.length; at += this.limits.maxLineChars) this.pushPiece(text.slice(at, at + this.limits.maxLineChars), time)
   }
 
-  private pushPiece(text: string, time: number): void {
-    let chunk = this.chunks[this.chunks.length - 1]
-    if (!chunk || chunk.text.length === CHUNK_SIZE) {
-      chunk = { text: [], time: [] }
-      this.chunks.push(chunk)
+  /** `pieces[from…]`, lines without a CR; a runaway one goes through `pushComplete`, which cuts it. */
+  private pushPlain(pieces: string[], from: number, time: number): void {
+    const max = this.limits.maxLineChars
+    let i = from
+    while (i < pieces.length) {
+      const chunk = this.lastChunk()
+      const start = chunk.text.length
+      const end = Math.min(pieces.length, i + CHUNK_SIZE - start)
+      let chars = 0
+      for (; i < end; i++) {
+        const line = pieces[i] ?? ''
+        if (line.length > max) break
+        chunk.text.push(line)
+        chars += line.length
+      }
+      chunk.time.fill(time, start, chunk.text.length)
+      this.completeCount += chunk.text.length - start
+      this.chars += chars
+      if (i < end) this.pushComplete(pieces[i++] ?? '', time)
     }
+  }
+
+  private pushPiece(text: string, time: number): void {
+    const chunk = this.lastChunk()
+    chunk.time[chunk.text.length] = time
     chunk.text.push(text)
-    chunk.time.push(time)
     this.completeCount++
     this.chars += text.length
+  }
+
+  /** The chunk new lines go into, started when the last one is full. */
+  private lastChunk(): Chunk {
+    const last = this.chunks[this.chunks.length - 1]
+    if (last && last.text.length < CHUNK_SIZE) return last
+    const chunk = newChunk()
+    this.chunks.push(chunk)
+    return chunk
   }
 
   private enforceLimits(): void {

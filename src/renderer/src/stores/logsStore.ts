@@ -1,10 +1,11 @@
 import { defineStore } from 'pinia'
 import { computed, markRaw, ref, shallowRef } from 'vue'
-import type { LogChunk, LogChunkEvent, LogStreamName } from '../../../shared/api/logs'
+import type { LogChunkEvent, LogStreamName } from '../../../shared/api/logs'
 import type { ErrorInfo } from '../../../shared/result'
 import { stripAnsi } from '../logs/ansi'
 import { DEFAULT_LINE_LIMITS, LineStore, type LineStoreLimits } from '../logs/lineStore'
 import { clockTime } from '../logs/lineRender'
+import { readEarlierLines, type EarlierRange } from '../logs/earlierLines'
 import { compileQuery, SearchIndex, type SearchQuery } from '../logs/logSearch'
 import { call, listen } from './apiAccess'
 
@@ -27,6 +28,8 @@ export const useLogsStore = defineStore('logs', () => {
   const version = ref(0)
   /** Bytes before the loaded tail that were not read. */
   const skippedBytes = ref(0)
+  /** The end of the log is shown; the lines before it are still being read. */
+  const loadingEarlier = ref(false)
   const following = ref(true)
   /** Lines that arrived while the view was not following. */
   const unseen = ref(0)
@@ -85,37 +88,69 @@ export const useLogsStore = defineStore('logs', () => {
 
   listen('logs:chunk', onChunk)
 
-  async function read(name: string, logStream: LogStreamName, offset: number) {
-    return call((api) => api.logs.read({ name, stream: logStream, offset, maxBytes: PAGE_BYTES }))
+  async function read(name: string, logStream: LogStreamName, offset: number, maxBytes = PAGE_BYTES) {
+    return call((api) => api.logs.read({ name, stream: logStream, offset, maxBytes: Math.min(maxBytes, PAGE_BYTES) }))
   }
 
-  /** Reads what the log holds now, page by page (or its tail when large); answers where it ended. */
+  function failed(failure: ErrorInfo): null {
+    error.value = failure
+    return null
+  }
+
+  /**
+   * Shows what the log holds now, its last page first, so the end of even a huge log shows at
+   * once; the pages before it (up to HISTORY_TAIL_BYTES in all) follow in the background.
+   * Answers where the log ended.
+   */
   async function loadHistory(name: string, logStream: LogStreamName, gen: number): Promise<number | null> {
-    let page = await read(name, logStream, 0)
-    let skipFirstLine = false
-    if (page.ok && page.value.size > HISTORY_TAIL_BYTES) {
-      skippedBytes.value = page.value.size - HISTORY_TAIL_BYTES
-      page = await read(name, logStream, skippedBytes.value)
-      skipFirstLine = true
+    const first = await read(name, logStream, 0)
+    if (gen !== generation) return null
+    if (!first.ok) return failed(first.error)
+    const { size, nextOffset } = first.value
+    if (size <= PAGE_BYTES) {
+      append(first.value.data)
+      return nextOffset
     }
-    for (;;) {
-      if (gen !== generation) return null
-      if (!page.ok) {
-        error.value = page.error
-        return null
-      }
-      const chunk: LogChunk = page.value
-      let data = chunk.data
-      if (skipFirstLine) {
-        // The tail starts mid-line: that line's start is not loaded, so it is not shown.
-        const newline = data.indexOf('\n')
-        data = newline < 0 ? '' : data.slice(newline + 1)
-        skipFirstLine = newline < 0
-      }
-      append(data)
-      if (chunk.nextOffset >= chunk.size || chunk.nextOffset <= chunk.offset) return chunk.nextOffset
-      page = await read(name, logStream, chunk.nextOffset)
+    const from = Math.max(0, size - HISTORY_TAIL_BYTES)
+    skippedBytes.value = from
+    // A character cut at this byte shows as U+FFFD where the two parts meet (only non-ASCII text there).
+    const lastStart = size - PAGE_BYTES
+    const last = await read(name, logStream, lastStart)
+    if (gen !== generation) return null
+    if (!last.ok) return failed(last.error)
+    if (last.value.offset !== lastStart) {
+      // The log was rotated or truncated meanwhile: what it holds now is all there is.
+      append(last.value.data)
+      return last.value.nextOffset
     }
+    // The page starts mid-line: that line's start comes with the earlier pages.
+    const newline = last.value.data.indexOf('\n')
+    const head = newline < 0 ? last.value.data : last.value.data.slice(0, newline)
+    // Seqs below the shown lines' are left for the earlier lines: there are no more of them than bytes.
+    const shown = markRaw(new LineStore(limits.value, lastStart - from + 1))
+    lines.value = shown
+    append(newline < 0 ? '' : last.value.data.slice(newline + 1))
+    const reuseFirst = from === 0 && nextOffset <= lastStart
+    void loadEarlier(name, logStream, gen, shown, { from, to: lastStart, head, ...(reuseFirst ? { firstPage: first.value } : {}) })
+    return last.value.nextOffset
+  }
+
+  /**
+   * Puts the log's lines from `range.from` to `range.to` in front of the `shown` ones, renumbered
+   * so the shown ones keep their seqs (a paused view stays on its line). Gives up if the view
+   * moved on or was cleared meanwhile, or the log changed under it; the shown lines stay.
+   */
+  async function loadEarlier(name: string, logStream: LogStreamName, gen: number, shown: LineStore, range: Omit<EarlierRange, 'limits' | 'wanted'>): Promise<void> {
+    loadingEarlier.value = true
+    const wanted = (): boolean => gen === generation && shown.clearedAt === null
+    const history = await readEarlierLines((offset, maxBytes) => read(name, logStream, offset, maxBytes), { ...range, limits: limits.value, wanted })
+    // Another log's reading is not this one's to end.
+    if (gen !== generation) return
+    loadingEarlier.value = false
+    if (!history || !wanted()) return
+    history.appendStore(shown)
+    lines.value = markRaw(history)
+    rebuildSearch()
   }
 
   /** Shows `name`'s `logStream`: its history, then live chunks. */
@@ -164,8 +199,13 @@ export const useLogsStore = defineStore('logs', () => {
     subscription = null
     subscribing = false
     early = []
+    loadingEarlier.value = false
     if (id) void call((api) => api.logs.unsubscribe({ id }))
     state.value = 'idle'
+    // The lines go with the view (opening reads them again): a closed log holds no memory.
+    lines.value = markRaw(new LineStore(limits.value))
+    search.value = null
+    version.value++
   }
 
   function setFollowing(on: boolean): void {
@@ -241,7 +281,7 @@ export const useLogsStore = defineStore('logs', () => {
   }
 
   return {
-    instance, stream, state, error, limits, lines, version, skippedBytes, following, unseen, wrap, timestamps, query, filter, search, reveal,
+    instance, stream, state, error, limits, lines, version, skippedBytes, loadingEarlier, following, unseen, wrap, timestamps, query, filter, search, reveal,
     searchError, rowCount, clearedMarker, droppedCount,
     open, close, setFollowing, clear, setQuery, nextMatch, prevMatch, rowSeq, rowOfSeq, allText
   }
