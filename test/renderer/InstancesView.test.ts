@@ -102,6 +102,24 @@ describe('Instances view', () => {
     expect(row(view, 'alpha').get('[data-test="status"]').text()).toBe('● Running')
   })
 
+  it('works from the keyboard on a focused row: S stops, Shift+S force-stops, L opens the logs, Delete asks', async () => {
+    const api = createFakeApi()
+    vi.mocked(api.instances.list).mockResolvedValue(ok([instance('alpha'), instance('beta')]))
+    const view = await setup(api)
+    await row(view, 'alpha').trigger('keydown', { key: 's' })
+    await row(view, 'beta').trigger('keydown', { key: 'S', shiftKey: true })
+    await flushPromises()
+    expect(api.instances.teardown).toHaveBeenCalledWith({ name: 'alpha' })
+    expect(api.instances.teardown).toHaveBeenCalledWith({ name: 'beta', force: true })
+    // A key typed into one of the row's own controls is theirs, not a shortcut.
+    await row(view, 'alpha').get('input[type="checkbox"]').trigger('keydown', { key: 'l' })
+    expect(useNavStore().route.view).not.toBe('logs')
+    await row(view, 'beta').trigger('keydown', { key: 'Delete' })
+    expect(view.find('[role="dialog"]').exists()).toBe(true)
+    await row(view, 'alpha').trigger('keydown', { key: 'l' })
+    expect(useNavStore().route).toMatchObject({ view: 'logs', instance: 'alpha' })
+  })
+
   it('asks before deleting, and purges only when the disks are to go', async () => {
     const api = createFakeApi()
     vi.mocked(api.instances.list).mockResolvedValue(ok([instance('alpha'), instance('beta')]))
