@@ -317,6 +317,18 @@ describe('Logs view', () => {
     vi.unstubAllGlobals()
   })
 
+  it('carries a colour over to the next lines, also from earlier pages read after the end was shown', async () => {
+    const { view, release } = await setupHoldingEarlierPages(`${ESC}[31mpanic: out of memory\n${lines(120_000)}${ESC}[0mreset\nafter\n`)
+    const colourOf = (text: string) => view.findAll('.log-row').find((row) => row.text() === text)?.find('.ansi-fg-31').exists()
+    // The red was set before the lines shown: not known yet.
+    expect([colourOf('line 119999'), colourOf('reset'), colourOf('after')]).toEqual([false, false, false])
+    release()
+    await flushPromises()
+    expect([colourOf('line 119999'), colourOf('reset'), colourOf('after')]).toEqual([true, false, false])
+    await scrollTo(scroller(view), 0)
+    expect([colourOf('panic: out of memory'), colourOf('line 0'), colourOf('line 1')]).toEqual([true, true, true])
+  })
+
   it('renders ANSI colours as classes, and shows arrival times and wrapping on request', async () => {
     const { view } = await setup({ 'alpha/guest': `${ESC}[1;31mfail${ESC}[0m plain${ESC}[2K\n` })
     const row = view.get('.log-row')

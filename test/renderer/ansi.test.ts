@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseAnsi, stripAnsi } from '../../src/renderer/src/logs/ansi'
+import { DEFAULT_SGR, parseAnsi, sgrEffect, sgrStateAfter, stripAnsi } from '../../src/renderer/src/logs/ansi'
 
 const ESC = '\u001b'
 
@@ -58,5 +58,37 @@ describe('ANSI parser', () => {
     const plain = 'no escapes here'
     expect(stripAnsi(plain)).toBe(plain)
     expect(stripAnsi(`${ESC}[1;31mred${ESC}[0m text`)).toBe('red text')
+  })
+
+  it('reads only digits, `;` and `:` as SGR parameters: a private CSI ending in m changes nothing', () => {
+    expect(parseAnsi(`${ESC}[>4;1mkeys`)).toEqual([{ text: 'keys' }])
+  })
+})
+
+describe('SGR state from line to line', () => {
+  it('starts a line in the style the previous one left, as a terminal does', () => {
+    const first = `${ESC}[1;31merror: disk`
+    const state = sgrStateAfter(first, DEFAULT_SGR)
+    expect(parseAnsi('still red', state)).toEqual([{ text: 'still red', fg: 31, bold: true }])
+    expect(parseAnsi(`red${ESC}[0m plain`, state)).toEqual([{ text: 'red', fg: 31, bold: true }, { text: ' plain' }])
+    expect(sgrStateAfter(`red${ESC}[0m plain`, state)).toBe(DEFAULT_SGR)
+  })
+
+  it('tracks SGR alone: other escapes, extended colours and a line without escapes leave the style as it was', () => {
+    const green = sgrStateAfter(`${ESC}[32m`, DEFAULT_SGR)
+    expect(sgrStateAfter('no escapes', green)).toBe(green)
+    expect(sgrStateAfter(`${ESC}[2K${ESC}]0;title${ESC}[38;5;31m${ESC}(B`, green)).toBe(green)
+    expect(sgrStateAfter(`${ESC}[39m`, green)).toBe(DEFAULT_SGR)
+    expect(sgrStateAfter('\u009b1m', DEFAULT_SGR)).not.toBe(DEFAULT_SGR)
+  })
+
+  it('sums up the SGR of overwritten text as one sequence with the same effect, whatever came before', () => {
+    expect(sgrEffect('no colour here')).toBe('')
+    expect(sgrEffect(`${ESC}[33mprogress 10%`)).toBe(`${ESC}[33m`)
+    expect(sgrEffect(`${ESC}[1;34mx${ESC}[39m`)).toBe(`${ESC}[39;1m`)
+    expect(sgrEffect(`${ESC}[31mx${ESC}[0m`)).toBe(`${ESC}[39;22m`)
+    const bold = sgrStateAfter(`${ESC}[1;35m`, DEFAULT_SGR)
+    const text = `${ESC}[0m${ESC}[32mok ${ESC}[1m`
+    expect(sgrStateAfter(sgrEffect(text), bold)).toBe(sgrStateAfter(text, bold))
   })
 })
