@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises'
 import { isProcessAlive } from '../state/processIdentity'
-import { parseGuestMarker, type GuestMarker } from '../vmm/guestMarkers'
+import type { GuestMarker } from '../vmm/guestMarkers'
 import { detachedVmState } from './vmmControl'
 import { instancePaths, type InstanceRecord } from './instanceRecord'
+import { serviceMarkers } from './serviceMarkers'
 
 export type InstanceStatus = 'NotStarted' | 'Pending' | 'Running' | 'Finished' | 'Error' | 'Unknown'
 
@@ -11,12 +11,6 @@ export interface StatusReport {
   reason: string
   /** ISO time the status was reached, as far as it is known. */
   since: string
-}
-
-/** The service's start and exit as the guest reported them on its serial console. */
-export async function serviceMarkers(serialLog: string): Promise<GuestMarker[]> {
-  const text = await readFile(serialLog, 'utf8').catch(() => '')
-  return text.split('\n').flatMap((line) => parseGuestMarker(line) ?? [])
 }
 
 function fromExit(marker: GuestMarker & { event: 'service-exited' }, since: string): StatusReport {

@@ -61,7 +61,6 @@ export async function buildDevGuest(options: BuildDevGuestOptions = {}): Promise
   const cached = await readCachedBuild(dir, hash)
   if (cached) return done(cached, true)
 
-  await mkdir(root, { recursive: true })
   await removeLeftovers(root)
   // The unpacked packages (over 100 MB) go beside the cache, not into a /tmp that may be RAM.
   const partial = join(root, buildDirName(hash, 'partial'))
