@@ -5,7 +5,7 @@
 set -euo pipefail
 
 run_packages=(qemu-utils qemu-system-x86 dosfstools mtools iproute2 nftables procps kmod)
-test_packages=(util-linux mount coreutils libcap2-bin python3 cpio chromium fonts-liberation)
+test_packages=(util-linux mount coreutils libcap2-bin python3 cpio chromium fonts-liberation xvfb xauth)
 
 packages=("${run_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then packages+=("${test_packages[@]}"); fi

@@ -1,29 +1,16 @@
 #!/usr/bin/env node
-// `npm start`: the desktop app where Electron can run; elsewhere (no display, no Electron binary)
-// says why in one line and serves the same UI to a browser with `bpvm serve` instead.
+// `npm start` (and `npm run dev`, with --dev): the desktop app where a window can open, fetching
+// Electron's binary with Electron's own installer the first time; elsewhere, or when that fetch
+// fails, it says why in one line and serves the same UI to a browser with `bpvm serve` instead.
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { installElectron, locateElectron, missingDisplay } from './electronBinary.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
+const electronDir = new URL('../node_modules/electron/', import.meta.url)
 const electronVite = fileURLToPath(new URL('../node_modules/electron-vite/bin/electron-vite.js', import.meta.url))
 const bpvm = fileURLToPath(new URL('../bin/bpvm.js', import.meta.url))
-
-/**
- * Why the desktop app cannot start here, or undefined. The `electron` package's own entry would
- * try to download a missing binary, so its path file and dist/ are read instead.
- */
-export function electronUnavailable(env = process.env, platform = process.platform, electronDir = new URL('../node_modules/electron/', import.meta.url)) {
-  if (platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) return 'no display ($DISPLAY and $WAYLAND_DISPLAY are unset)'
-  let binary
-  try {
-    binary = readFileSync(new URL('path.txt', electronDir), 'utf8').trim()
-  } catch {
-    return 'the Electron binary is not installed (node_modules/electron/path.txt is missing)'
-  }
-  if (!binary || !existsSync(fileURLToPath(new URL(`dist/${binary}`, electronDir)))) return `the Electron binary is not installed (node_modules/electron/dist/${binary} is missing)`
-  return undefined
-}
 
 /** Runs a command with this terminal, passes SIGTERM on, and ends with its exit code. */
 function run(args, options = {}) {
@@ -39,23 +26,53 @@ function run(args, options = {}) {
   })
 }
 
+/**
+ * The Electron executable to run, fetched first when it is missing and may be fetched; or
+ * `{ reason }` to serve headless instead, or `{ interrupted }` when the user stopped the fetch.
+ */
+async function desktopElectron() {
+  const noDisplay = missingDisplay()
+  // Without a display there is nothing to download for: no request leaves this machine.
+  if (noDisplay) return { reason: noDisplay }
+  const found = locateElectron({ electronDir })
+  if (found.path || !found.installable) return found.path ? found : { reason: found.missing }
+  const { version } = JSON.parse(readFileSync(new URL('package.json', electronDir), 'utf8'))
+  const fetched = await installElectron({ electronDir, version })
+  if (fetched.interrupted) return { interrupted: true }
+  if (!fetched.ok) return { reason: `Electron's binary could not be downloaded: ${fetched.error}; run \`npm start\` again to retry (ELECTRON_MIRROR picks another source)` }
+  const installed = locateElectron({ electronDir })
+  return installed.path ? installed : { reason: `Electron's installer finished, but ${installed.missing}` }
+}
+
 async function main() {
   // Ctrl-C reaches the child too; this process waits for it to finish rather than dying first.
   process.on('SIGINT', () => undefined)
-  const reason = electronUnavailable()
-  if (reason === undefined) {
-    process.exitCode = await run([electronVite, 'preview'])
+  const dev = process.argv[2] === '--dev'
+  const passOn = process.argv.slice(dev ? 3 : 2)
+  const electron = await desktopElectron()
+  if (electron.interrupted) {
+    process.exitCode = 130
     return
   }
-  process.stderr.write(`bpvm: cannot start the desktop app: ${reason}; serving the UI to a browser instead (bpvm serve)\n`)
+  if (electron.path) {
+    const env = { ...process.env, ELECTRON_EXEC_PATH: electron.path }
+    // Chromium refuses to start as root with its sandbox on; the page stays isolated from Node either way.
+    if (process.getuid?.() === 0) {
+      process.stderr.write("bpvm: running as root, so Chromium's process sandbox is off (--no-sandbox); the page still has no Node access\n")
+      env.NO_SANDBOX = '1'
+    }
+    process.exitCode = await run([electronVite, dev ? 'dev' : 'preview'], { env })
+    return
+  }
+  process.stderr.write(`bpvm: cannot start the desktop app: ${electron.reason}; serving the UI to a browser instead (bpvm serve)\n`)
   // `electron-vite preview` builds first; so does this, so both ways run the current code.
   const built = await run([electronVite, 'build'], { stdio: ['inherit', 'ignore', 'inherit'] })
   if (built !== 0) {
     process.exitCode = built
     return
   }
-  // `npm start -- --port 8080` passes its flags on to `bpvm serve`.
-  process.exitCode = await run([bpvm, 'serve', ...process.argv.slice(2)])
+  // `npm start -- --port 8080` passes its flags on to `bpvm serve` (the desktop app takes none).
+  process.exitCode = await run([bpvm, 'serve', ...passOn])
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main()
+await main()

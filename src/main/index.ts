@@ -6,7 +6,8 @@ import { createBackendProcess } from './backend/backendProcess'
 import { registerApiHandlers } from './ipc/apiHandlers'
 import { electronShellServices } from './ipc/shellHandlers'
 import { askWithMessageBox, settleVmsBeforeQuit } from './quitPolicy'
-import { denyAllPermissions, guardWebContents } from './security'
+import { handleQuitSignals } from './quitSignals'
+import { restrictPermissions, guardWebContents } from './security'
 import { utilityWorkerSpawner } from './utilityWorker'
 import { createMainWindow, focusWindow } from './window'
 
@@ -21,6 +22,8 @@ if (!app.requestSingleInstanceLock()) {
   let backend: ApiBackend | null = null
   let quitSettled = false
   let settling = false
+  // Aborted by a second Ctrl-C: the quit question closes as "Leave running" and nothing is waited on.
+  const hurryQuit = new AbortController()
 
   const openMainWindow = (): void => {
     mainWindow = createMainWindow()
@@ -52,7 +55,7 @@ if (!app.requestSingleInstanceLock()) {
     event.preventDefault()
     if (settling) return
     settling = true
-    settleVmsBeforeQuit(running, askWithMessageBox(() => mainWindow))
+    settleVmsBeforeQuit(running, askWithMessageBox(() => mainWindow), undefined, hurryQuit.signal)
       .catch((error: unknown) => console.error('Could not settle the VMs before quitting', error))
       // close() asks the worker to stop and kills it if it does not; the VMs live on either way.
       .then(() => running.close())
@@ -66,7 +69,7 @@ if (!app.requestSingleInstanceLock()) {
   app
     .whenReady()
     .then(() => {
-      denyAllPermissions(session.defaultSession)
+      restrictPermissions(session.defaultSession)
       serveRenderer(join(import.meta.dirname, '../renderer'))
       backend = createBackendProcess(utilityWorkerSpawner())
       // Every event, backend:status included, goes to the windows showing our page.
@@ -75,6 +78,11 @@ if (!app.requestSingleInstanceLock()) {
         windows: () => BrowserWindow.getAllWindows().map((window) => window.webContents)
       })
       openMainWindow()
+      handleQuitSignals({
+        quit: () => app.quit(),
+        hurry: () => hurryQuit.abort(),
+        exitNow: () => app.exit(130)
+      })
     })
     .catch((error: unknown) => {
       console.error('Startup failed', error)

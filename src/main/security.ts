@@ -71,9 +71,23 @@ export function guardWebContents(contents: WebContents): void {
   contents.setWindowOpenHandler(() => ({ action: 'deny' }))
 }
 
-/** The UI needs no camera, notifications, clipboard reads or devices: refuse every request and check. */
-export function denyAllPermissions(session: Session): void {
-  session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
-  session.setPermissionCheckHandler(() => false)
+/** The one permission the UI uses: writing text to the clipboard (its Copy buttons, navigator.clipboard.writeText). */
+export const CLIPBOARD_WRITE_PERMISSION = 'clipboard-sanitized-write'
+
+/** Whether our own page asks for the clipboard write; every other permission, and every other page, is refused. */
+export function isPermissionGranted(permission: string, requestingUrl: string | undefined): boolean {
+  return permission === CLIPBOARD_WRITE_PERMISSION && requestingUrl !== undefined && isOwnFrameUrl(requestingUrl)
+}
+
+/**
+ * The UI needs no camera, notifications, clipboard reads or devices: every request and check is
+ * refused, except that our own page may write the clipboard (Electron asks for that permission
+ * on every navigator.clipboard.writeText, so refusing it breaks every Copy button).
+ */
+export function restrictPermissions(session: Session): void {
+  session.setPermissionRequestHandler((_contents, permission, callback, details) => callback(isPermissionGranted(permission, details.requestingUrl)))
+  session.setPermissionCheckHandler((_contents, permission, requestingOrigin, details) =>
+    isPermissionGranted(permission, details.requestingUrl ?? requestingOrigin)
+  )
   session.setDevicePermissionHandler(() => false)
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { utilityProcess } from 'electron'
-import type { SpawnWorker } from './backend/backendProcess'
+import type { SpawnWorker, WorkerExit } from './backend/backendProcess'
 import type { FromWorker, ToWorker } from './backend/workerProtocol'
 
 /** out/main/index.js → out/main/backend.js (every main entry is built flat into out/main/). */
@@ -17,13 +17,20 @@ export function utilityWorkerSpawner(modulePath = backendWorkerPath()): SpawnWor
     // An unread pipe fills up and blocks the child's writes.
     child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk))
     child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk))
+    // A V8 fatal error in the worker is an 'error' event here, and an 'error' nobody listens to
+    // is an uncaught exception in the main process. Its 'exit' follows: that is what restarts it.
+    let fatalError: string | undefined
+    child.on('error', (type, location) => {
+      fatalError = `${type} at ${location}`
+      console.error(`the runtime worker hit a ${type} at ${location}`)
+    })
     return {
       send: (message: ToWorker) => child.postMessage(message),
       onMessage: (listener: (message: FromWorker) => void) => {
         child.on('message', listener)
       },
-      onExit: (listener: (code: number | null) => void) => {
-        child.on('exit', listener)
+      onExit: (listener: (exit: WorkerExit) => void) => {
+        child.on('exit', (code) => listener({ code, fatalError }))
       },
       kill: () => {
         child.kill()

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ApiBackend } from '../../src/main/backend/apiBackend'
 import { backendEntry } from '../../src/main/backend/backendEntry'
-import { createBackendProcess, nodeWorkerSpawner, type SpawnWorker, type WorkerChild } from '../../src/main/backend/backendProcess'
+import { createBackendProcess, nodeWorkerSpawner, type SpawnWorker, type WorkerChild, type WorkerExit } from '../../src/main/backend/backendProcess'
 import type { FromWorker } from '../../src/main/backend/workerProtocol'
 import type { BackendStatus } from '../../src/shared/api'
 import { recordEvents, useServiceHome } from './serviceHome'
@@ -24,13 +24,13 @@ function realWorkers(): { spawn: SpawnWorker; children: WorkerChild[] } {
 
 /** A child that never gets as far as a real one: it exits at once, or never says ready. */
 function brokenChild(behaviour: 'exits' | 'silent'): WorkerChild {
-  const exitListeners: Array<(code: number | null) => void> = []
-  if (behaviour === 'exits') setTimeout(() => exitListeners.forEach((listener) => listener(3)), 5)
+  const exitListeners: Array<(exit: WorkerExit) => void> = []
+  if (behaviour === 'exits') setTimeout(() => exitListeners.forEach((listener) => listener({ code: 3 })), 5)
   return {
     send: () => undefined,
     onMessage: (_listener: (m: FromWorker) => void) => undefined,
     onExit: (listener) => void exitListeners.push(listener),
-    kill: () => exitListeners.forEach((listener) => listener(null))
+    kill: () => exitListeners.forEach((listener) => listener({ code: null }))
   }
 }
 
@@ -75,7 +75,7 @@ describe('the runtime worker, supervised', () => {
     const { spawn, children } = realWorkers()
     const backend = createBackendProcess(spawn)
     expect((await backend.call('tasks:list', undefined)).ok).toBe(true)
-    const exitCode = new Promise<number | null>((resolve) => children[0]!.onExit(resolve))
+    const exitCode = new Promise<number | null>((resolve) => children[0]!.onExit((exit) => resolve(exit.code)))
     await backend.close()
     // It left by itself, on `shutdown`: it was not killed.
     expect(await exitCode).toBe(0)
@@ -108,5 +108,54 @@ describe('the runtime worker, supervised', () => {
     const started = Date.now()
     expect(await backend.call('tasks:list', undefined)).toMatchObject({ ok: false, error: { code: 'BACKEND_UNAVAILABLE', message: expect.stringContaining('did not become ready') } })
     expect(Date.now() - started).toBeGreaterThanOrEqual(95)
+  })
+  it('fails a call the worker never answers at its deadline, and still answers the next one', async () => {
+    // A worker that is alive and ready but loses one call: as an Electron utility process does
+    // when a failure in it goes uncaught (it only warns).
+    const exitListeners: Array<(exit: WorkerExit) => void> = []
+    let onMessage: ((m: FromWorker) => void) | undefined
+    const lossy: WorkerChild = {
+      send(message) {
+        if (message.type === 'call' && message.channel !== 'host:doctor') setTimeout(() => onMessage?.({ type: 'result', id: message.id, result: { ok: true, value: message.channel } }), 1)
+        if (message.type === 'shutdown') setTimeout(() => exitListeners.forEach((listener) => listener({ code: 0 })), 1)
+      },
+      onMessage(listener) {
+        onMessage = listener
+        setTimeout(() => listener({ type: 'ready' }), 1)
+      },
+      onExit: (listener) => void exitListeners.push(listener),
+      kill: () => exitListeners.forEach((listener) => listener({ code: null }))
+    }
+    const backend = track(createBackendProcess(() => lossy, { callDeadlineMs: (channel) => (channel === 'host:doctor' ? 100 : 5_000) }))
+    const started = Date.now()
+    expect(await backend.call('host:doctor', undefined)).toMatchObject({
+      ok: false,
+      error: { code: 'BACKEND_UNAVAILABLE', message: 'the runtime worker did not answer host:doctor within 0.1 s', details: { channel: 'host:doctor', deadlineMs: 100 } }
+    })
+    expect(Date.now() - started).toBeGreaterThanOrEqual(95)
+    expect(await backend.call('tasks:list', undefined)).toEqual({ ok: true, value: 'tasks:list' })
+  })
+
+  it('says how a worker ended: a V8 fatal error, a signal (also as Electron reports it, by number), or an exit nobody asked for', async () => {
+    const endings: WorkerExit[] = [{ code: 6, fatalError: 'FatalError at v8::ToLocalChecked' }, { code: 9 }, { code: null, signal: 'SIGKILL' }, { code: 0 }, { code: 3 }]
+    const messages: string[] = []
+    for (const ending of endings) {
+      const backend = track(createBackendProcess(() => {
+        const child = brokenChild('silent')
+        const listeners: Array<(exit: WorkerExit) => void> = []
+        setTimeout(() => listeners.forEach((listener) => listener(ending)), 5)
+        return { ...child, onExit: (listener) => void listeners.push(listener) }
+      }, { restartDelayMs: 60_000 }))
+      const events = recordEvents(backend)
+      const restarting = await events.waitFor('backend:status', (status) => status.state === 'restarting', 2_000)
+      messages.push(restarting.message ?? '')
+    }
+    expect(messages).toEqual([
+      'the runtime worker crashed with a V8 fatal error (FatalError at v8::ToLocalChecked)',
+      'the runtime worker was killed by SIGKILL (exit code 9)',
+      'the runtime worker was killed by SIGKILL',
+      'the runtime worker exited although nobody asked it to (exit code 0)',
+      'the runtime worker exited with code 3'
+    ])
   })
 })

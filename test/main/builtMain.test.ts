@@ -20,8 +20,11 @@ interface Report {
   foreign: { ok: boolean; error?: { code: string } }
   malformed: { ok: boolean; error?: { code: string } }
   quitDeferred?: boolean
-  workers: { modulePath: string; options: unknown; pid: number; calls: string[]; exitCode: number | string | undefined }[]
-  eventsSent: [string, { event: string; payload: { state?: string } }][]
+  uncloneable: { ok: boolean; error?: { code: string; message: string } }
+  afterFatalError: { ok: boolean }
+  afterKill: { ok: boolean }
+  workers: { modulePath: string; options: unknown; pid: number; calls: string[]; exitCode: number | string | undefined; exitReported: number | undefined }[]
+  eventsSent: [string, { event: string; payload: { state?: string; message?: string } }][]
 }
 
 /**
@@ -50,7 +53,7 @@ describe('the built main bundle', () => {
     const run = await execa(
       program,
       args,
-      { cwd: repoRoot, env: { BPVM_HOME: home }, timeout: 120_000 }
+      { cwd: repoRoot, env: { BPVM_HOME: home, BPVM_STUB_UNCLONEABLE_ANSWER: 'host:interfaces' }, timeout: 120_000 }
     )
     const last = run.stdout.trim().split('\n').at(-1) ?? ''
     report = JSON.parse(last) as Report
@@ -83,13 +86,32 @@ describe('the built main bundle', () => {
     expect(report.doctor.ok).toBe(true)
     expect(report.doctor.value?.programs.map((check) => check.program)).toContain('qemu-img')
 
-    expect(report.workers).toHaveLength(1)
     const [worker] = report.workers
     expect(worker?.modulePath).toBe(join(outDir, 'main', 'backend.js'))
     expect(worker?.options).toEqual({ serviceName: 'bpvm runtime', stdio: 'pipe' })
     expect(worker?.pid).not.toBe(report.mainPid)
-    // Only the valid calls from our page reached it (then the quit's check for running VMs).
-    expect(worker?.calls).toEqual(['settings:get', 'host:doctor', 'instances:list'])
+    // Only the valid calls from our page reached it.
+    expect(worker?.calls).toEqual(['settings:get', 'host:doctor', 'host:interfaces'])
+  })
+
+  it('answers a call whose answer Electron cannot clone with an error, instead of never', () => {
+    expect(report.uncloneable).toMatchObject({ ok: false, error: { code: 'INTERNAL', message: expect.stringContaining("host:interfaces: the runtime's answer could not be sent to the app (DataCloneError") } })
+  })
+
+  it("survives the worker's V8 fatal error and an outside kill, says which it was, and starts it again each time", () => {
+    const restarting = report.eventsSent.map(([, message]) => message.payload).filter((status) => status.state === 'restarting')
+    expect(restarting.map((status) => status.message)).toEqual([
+      'the runtime worker crashed with a V8 fatal error (FatalError at v8::ToLocalChecked Empty MaybeLocal)',
+      'the runtime worker was killed by SIGKILL (exit code 9)'
+    ])
+    expect(report.afterFatalError.ok).toBe(true)
+    expect(report.afterKill.ok).toBe(true)
+    expect(report.workers.map((worker) => worker.calls)).toEqual([
+      ['settings:get', 'host:doctor', 'host:interfaces'],
+      ['settings:get'],
+      // Then the quit's check for running VMs.
+      ['settings:get', 'instances:list']
+    ])
   })
 
   it('refuses a foreign page and a malformed request before the runtime sees them', () => {
@@ -107,7 +129,7 @@ describe('the built main bundle', () => {
 
   it('on quit with no VM running, lets the worker shut down cleanly', () => {
     expect(report.quitDeferred).toBe(true)
-    expect(report.workers[0]?.exitCode).toBe(0)
+    expect(report.workers[2]?.exitCode).toBe(0)
   })
 
   it('builds a preload that requires nothing but electron (a sandboxed preload can require little else)', async () => {

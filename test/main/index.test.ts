@@ -58,7 +58,8 @@ const fakes = vi.hoisted(() => {
     createBackendProcess: vi.fn((_spawn: unknown) => backend),
     spawner: { utilityWorker: true },
     showMessageBox: vi.fn(async () => ({ response: 1, checkboxChecked: false })),
-    permissionsDenied: 0
+    permissionsDenied: 0,
+    quitSignals: undefined as undefined | { quit(): void; hurry(): void; exitNow(): void }
   }
 })
 
@@ -79,6 +80,7 @@ vi.mock('../../src/main/appProtocol', () => ({ registerAppScheme: vi.fn(), serve
 vi.mock('../../src/main/window', () => ({ createMainWindow: fakes.createMainWindow, focusWindow: fakes.focusWindow }))
 vi.mock('../../src/main/backend/backendProcess', () => ({ createBackendProcess: fakes.createBackendProcess }))
 vi.mock('../../src/main/utilityWorker', () => ({ utilityWorkerSpawner: () => fakes.spawner }))
+vi.mock('../../src/main/quitSignals', () => ({ handleQuitSignals: (actions: typeof fakes.quitSignals) => (fakes.quitSignals = actions) }))
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0))
 
@@ -104,6 +106,7 @@ beforeEach(() => {
   fakes.sent.length = 0
   fakes.window.focused = 0
   fakes.permissionsDenied = 0
+  fakes.quitSignals = undefined
   Object.assign(fakes.backend, { calls: [], instances: [], onQuit: 'ask', closed: 0, eventListener: undefined })
 })
 
@@ -181,5 +184,28 @@ describe('quitting', () => {
     expect(fakes.showMessageBox).not.toHaveBeenCalled()
     expect(fakes.backend.calls.map(([channel]) => channel)).toContain('instances:teardownAll')
     expect(fakes.backend.closed).toBe(1)
+  })
+  it('Ctrl-C quits as Quit does; a second one closes the question as "Leave running" and closes the worker; a third exits', async () => {
+    await start(true)
+    fakes.backend.instances = [{ name: 'svc', status: 'Running' }]
+    let questionSignal: AbortSignal | undefined
+    // The native box stays up until its signal is aborted, then answers as cancelled.
+    fakes.showMessageBox.mockImplementationOnce(async (...args: unknown[]) => {
+      const options = args.at(-1) as { signal: AbortSignal; cancelId: number }
+      questionSignal = options.signal
+      await new Promise((resolve) => options.signal.addEventListener('abort', resolve))
+      return { response: options.cancelId, checkboxChecked: false }
+    })
+    fakes.app.quit.mockImplementation(() => beforeQuit())
+    fakes.quitSignals?.quit()
+    await vi.waitFor(() => expect(questionSignal).toBeDefined())
+    expect(fakes.backend.closed).toBe(0)
+    fakes.quitSignals?.hurry()
+    await vi.waitFor(() => expect(fakes.backend.closed).toBe(1))
+    expect(questionSignal?.aborted).toBe(true)
+    expect(fakes.backend.calls.map(([channel]) => channel)).not.toContain('instances:teardownAll')
+    fakes.quitSignals?.exitNow()
+    expect(fakes.app.exit).toHaveBeenCalledWith(130)
+    fakes.app.quit.mockReset()
   })
 })

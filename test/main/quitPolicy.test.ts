@@ -98,7 +98,7 @@ describe('settleVmsBeforeQuit', () => {
   it('stops waiting for "Stop all" at the cap', async () => {
     const vms = runtime([instance('a', 'Running')], 'stop', 'never')
     const started = Date.now()
-    expect(await settleVmsBeforeQuit(vms.backend, answering('stop', false).ask, { listMs: 1_000, stopMs: 50 })).toBe('stop')
+    expect(await settleVmsBeforeQuit(vms.backend, answering('stop', false).ask, { listMs: 1_000, settingsMs: 1_000, stopMs: 50 })).toBe('stop')
     expect(Date.now() - started).toBeLessThan(1_000)
   })
 
@@ -106,8 +106,44 @@ describe('settleVmsBeforeQuit', () => {
     const vms = runtime([instance('a', 'Running')], 'stop')
     vms.backend.call = () => new Promise(() => undefined)
     const { ask, asked } = answering('stop', false)
-    expect(await settleVmsBeforeQuit(vms.backend, ask, { listMs: 50, stopMs: 1_000 })).toBe('none')
+    expect(await settleVmsBeforeQuit(vms.backend, ask, { listMs: 50, settingsMs: 1_000, stopMs: 1_000 })).toBe('none')
     expect(asked).toEqual([])
+  })
+
+  it('asks anyway when the onQuit setting does not come in time, and quits when saving the choice hangs', async () => {
+    const vms = runtime([instance('a', 'Running')], 'stop')
+    const list = vms.backend.call.bind(vms.backend)
+    vms.backend.call = (channel, request) => (channel.startsWith('settings:') ? new Promise(() => undefined) : list(channel, request))
+    const { ask, asked } = answering('leave', true)
+    const started = Date.now()
+    expect(await settleVmsBeforeQuit(vms.backend, ask, { listMs: 1_000, settingsMs: 50, stopMs: 1_000 })).toBe('leave')
+    expect(asked).toEqual([['a']])
+    expect(Date.now() - started).toBeLessThan(1_000)
+  })
+
+  it('a hurried quit (a second Ctrl-C) closes the question as "Leave running" and stops waiting for "Stop all"', async () => {
+    const hurry = new AbortController()
+    const vms = runtime([instance('a', 'Running')], 'ask', 'never')
+    let questionSignal: AbortSignal | undefined
+    const ask: AskOnQuit = (_running, signal) => {
+      questionSignal = signal
+      // The native box answers "cancel" once its signal is aborted.
+      return new Promise((resolve) => signal.addEventListener('abort', () => resolve({ choice: 'leave', remember: false })))
+    }
+    const settled = settleVmsBeforeQuit(vms.backend, ask, undefined, hurry.signal)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(questionSignal?.aborted).toBe(false)
+    hurry.abort()
+    expect(await settled).toBe('leave')
+    expect(vms.channels()).not.toContain('instances:teardownAll')
+
+    const stopping = new AbortController()
+    const stopAll = runtime([instance('a', 'Running')], 'stop', 'never')
+    const started = Date.now()
+    const stopped = settleVmsBeforeQuit(stopAll.backend, answering('stop', false).ask, undefined, stopping.signal)
+    setTimeout(() => stopping.abort(), 30)
+    expect(await stopped).toBe('stop')
+    expect(Date.now() - started).toBeLessThan(5_000)
   })
 
   it('leaves the VMs alone when the runtime cannot list them', async () => {
@@ -124,14 +160,16 @@ describe('askWithMessageBox', () => {
     electron.dialog.showMessageBox.mockResolvedValueOnce({ response: 0, checkboxChecked: true })
     const parent = { id: 1 }
     const ask = askWithMessageBox(() => parent as never)
-    expect(await ask([instance('a', 'Running'), instance('b', 'Pending')])).toEqual({ choice: 'stop', remember: true })
+    expect(await ask([instance('a', 'Running'), instance('b', 'Pending')], new AbortController().signal)).toEqual({ choice: 'stop', remember: true })
     const [window, options] = electron.dialog.showMessageBox.mock.calls[0] ?? []
     expect(window).toBe(parent)
     expect(options).toMatchObject({ buttons: ['Stop all', 'Leave running'], cancelId: 1, defaultId: 1, checkboxLabel: 'Remember my choice' })
     expect(options.message).toContain('2 VMs')
+    // The box closes (as cancelled) when the quit is hurried.
+    expect(options.signal).toBeInstanceOf(AbortSignal)
 
     electron.dialog.showMessageBox.mockResolvedValueOnce({ response: 1, checkboxChecked: false })
-    expect(await askWithMessageBox(() => null)([instance('a', 'Running')])).toEqual({ choice: 'leave', remember: false })
+    expect(await askWithMessageBox(() => null)([instance('a', 'Running')], new AbortController().signal)).toEqual({ choice: 'leave', remember: false })
     expect(electron.dialog.showMessageBox.mock.calls[1]).toHaveLength(1)
   })
 })

@@ -8,7 +8,7 @@ vi.mock('electron', () => electron)
 import {
   APP_ENTRY_URL,
   CONTENT_SECURITY_POLICY,
-  denyAllPermissions,
+  restrictPermissions,
   guardWebContents,
   isOwnFrameUrl,
   isOwnSender,
@@ -148,24 +148,44 @@ describe('guardWebContents', () => {
   })
 })
 
-describe('denyAllPermissions', () => {
-  it('refuses permission requests, checks and device access', () => {
-    let request: ((wc: unknown, permission: string, callback: (granted: boolean) => void) => void) | undefined
-    let check: ((wc: unknown, permission: string) => boolean) | undefined
-    let device: ((details: { deviceType: string }) => boolean) | undefined
+describe('restrictPermissions', () => {
+  type Request = (wc: unknown, permission: string, callback: (granted: boolean) => void, details: { requestingUrl: string }) => void
+  type Check = (wc: unknown, permission: string, requestingOrigin: string, details: { requestingUrl?: string }) => boolean
+  function handlers(): { request: Request; check: Check; device: (details: { deviceType: string }) => boolean } {
+    const set: Record<string, unknown> = {}
     const session = {
-      setPermissionRequestHandler: (h: typeof request) => (request = h),
-      setPermissionCheckHandler: (h: typeof check) => (check = h),
-      setDevicePermissionHandler: (h: typeof device) => (device = h)
+      setPermissionRequestHandler: (h: unknown) => (set.request = h),
+      setPermissionCheckHandler: (h: unknown) => (set.check = h),
+      setDevicePermissionHandler: (h: unknown) => (set.device = h)
     }
-    denyAllPermissions(session as unknown as Session)
+    restrictPermissions(session as unknown as Session)
+    return set as unknown as ReturnType<typeof handlers>
+  }
+  const asked = (request: Request, permission: string, requestingUrl: string): boolean => {
+    let answer: boolean | undefined
+    request(null, permission, (granted) => (answer = granted), { requestingUrl })
+    return answer ?? true
+  }
 
+  it('refuses permission requests, checks and device access, from our page too', () => {
+    const { request, check, device } = handlers()
     const answers: boolean[] = []
     for (const permission of ['media', 'notifications', 'geolocation', 'clipboard-read', 'openExternal', 'fullscreen']) {
-      request?.(null, permission, (granted) => answers.push(granted))
-      answers.push(check?.(null, permission) ?? true)
+      answers.push(asked(request, permission, 'app://bpvm/index.html'))
+      answers.push(check(null, permission, 'app://bpvm', { requestingUrl: 'app://bpvm/index.html' }))
     }
-    for (const deviceType of ['hid', 'serial', 'usb']) answers.push(device?.({ deviceType }) ?? true)
+    for (const deviceType of ['hid', 'serial', 'usb']) answers.push(device({ deviceType }))
     expect(answers).toEqual(new Array(15).fill(false))
+  })
+
+  it("lets our own page write the clipboard (Electron's permission behind navigator.clipboard.writeText), and no other page", () => {
+    const { request, check } = handlers()
+    expect(asked(request, 'clipboard-sanitized-write', 'app://bpvm/index.html')).toBe(true)
+    expect(check(null, 'clipboard-sanitized-write', 'app://bpvm', { requestingUrl: 'app://bpvm/index.html' })).toBe(true)
+    // Electron may leave requestingUrl out of a check: the origin decides then.
+    expect(check(null, 'clipboard-sanitized-write', 'app://bpvm', {})).toBe(true)
+    expect(asked(request, 'clipboard-sanitized-write', 'https://example.com/')).toBe(false)
+    expect(check(null, 'clipboard-sanitized-write', 'https://example.com', { requestingUrl: 'https://example.com/' })).toBe(false)
+    expect(check(null, 'clipboard-sanitized-write', 'app://evil', {})).toBe(false)
   })
 })

@@ -50,7 +50,7 @@ describe('utilityWorkerSpawner', () => {
   it('maps send, messages, exit and kill onto the utility process', () => {
     const worker = utilityWorkerSpawner('/app/out/main/backend.js')()
     const messages: FromWorker[] = []
-    const exits: (number | null)[] = []
+    const exits: unknown[] = []
     worker.onMessage((message) => messages.push(message))
     worker.onExit((code) => exits.push(code))
 
@@ -64,7 +64,18 @@ describe('utilityWorkerSpawner', () => {
     worker.kill()
     expect(child.killed).toBe(1)
     child.emit('exit', 15)
-    expect(exits).toEqual([15])
+    expect(exits).toEqual([{ code: 15, fatalError: undefined }])
+  })
+
+  it("listens for the V8 fatal error Electron reports as 'error' (unheard, it would throw in main) and reports it with the exit", () => {
+    const worker = utilityWorkerSpawner('/app/out/main/backend.js')()
+    const exits: unknown[] = []
+    worker.onExit((exit) => exits.push(exit))
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined)
+    expect(() => child.emit('error', 'FatalError', 'v8::ToLocalChecked Empty MaybeLocal', '{"report":1}')).not.toThrow()
+    logged.mockRestore()
+    child.emit('exit', 6)
+    expect(exits).toEqual([{ code: 6, fatalError: 'FatalError at v8::ToLocalChecked Empty MaybeLocal' }])
   })
 
   it("drains the child's output into the main process's own streams", async () => {

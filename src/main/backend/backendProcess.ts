@@ -1,16 +1,19 @@
 import { API_ERROR_CODES, type BackendStatus } from '../../shared/api'
 import { fail, type ErrorInfo, type Result } from '../../shared/result'
 import type { ApiBackend } from './apiBackend'
+import { callDeadlineMs } from './callDeadlines'
 import { createEventHub } from './eventHub'
+import { describeWorkerExit, type WorkerExit } from './workerExit'
 import type { FromWorker, ToWorker } from './workerProtocol'
 
 export { nodeWorkerSpawner } from './nodeWorkerSpawner'
+export type { WorkerExit } from './workerExit'
 
 /** One running worker, however it was started (Electron utilityProcess, Node child process). */
 export interface WorkerChild {
   send(message: ToWorker): void
   onMessage(listener: (m: FromWorker) => void): void
-  onExit(listener: (code: number | null) => void): void
+  onExit(listener: (exit: WorkerExit) => void): void
   kill(): void
 }
 
@@ -27,6 +30,12 @@ export interface BackendProcessOptions {
   readyTimeoutMs?: number
   /** How long `close` waits for the worker to stop by itself before killing it; default 10 s. */
   closeTimeoutMs?: number
+  /**
+   * How long one call may wait for its answer before it fails with BACKEND_UNAVAILABLE; default
+   * per channel (`callDeadlineMs`). A worker can lose a call without dying (an Electron utility
+   * process only warns on an unhandled rejection), and a caller must never wait forever.
+   */
+  callDeadlineMs?: (channel: string, request: unknown) => number
 }
 
 const unavailable = (message: string): Result<never> => fail({ code: API_ERROR_CODES.backendUnavailable, message })
@@ -40,6 +49,7 @@ const unavailable = (message: string): Result<never> => fail({ code: API_ERROR_C
  */
 export function createBackendProcess(spawn: SpawnWorker, options: BackendProcessOptions = {}): ApiBackend {
   const { restartDelayMs = 1_000, maxRestarts = 5, restartWindowMs = 60_000, readyTimeoutMs = 30_000, closeTimeoutMs = 10_000 } = options
+  const deadlineOf = options.callDeadlineMs ?? callDeadlineMs
   const events = createEventHub()
   const pending = new Map<number, (result: Result<unknown>) => void>()
   const readyWaiters = new Set<(ready: boolean) => void>()
@@ -77,8 +87,8 @@ export function createBackendProcess(spawn: SpawnWorker, options: BackendProcess
     current.onMessage((message) => {
       if (child === current) received(message)
     })
-    current.onExit((code) => {
-      if (child === current) exited(code === null ? 'was killed' : `exited with code ${code}`)
+    current.onExit((exit) => {
+      if (child === current) exited(describeWorkerExit(exit))
     })
   }
 
@@ -159,11 +169,20 @@ export function createBackendProcess(spawn: SpawnWorker, options: BackendProcess
       const target = await whenReady()
       if (!target.ok) return target
       const id = nextId++
+      const deadline = deadlineOf(channel, request)
       return new Promise((resolve) => {
-        pending.set(id, resolve)
+        const timer = setTimeout(() => {
+          pending.delete(id)
+          resolve(fail({ code: API_ERROR_CODES.backendUnavailable, message: `the runtime worker did not answer ${channel} within ${deadline / 1000} s`, details: { channel, deadlineMs: deadline } }))
+        }, deadline)
+        pending.set(id, (result) => {
+          clearTimeout(timer)
+          resolve(result)
+        })
         try {
           target.value.send({ type: 'call', id, channel, request })
         } catch (error) {
+          clearTimeout(timer)
           pending.delete(id)
           resolve(unavailable(`could not reach the runtime worker: ${error instanceof Error ? error.message : String(error)}`))
         }

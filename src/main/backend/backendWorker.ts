@@ -1,4 +1,5 @@
 import { createRuntimeService } from './runtimeService'
+import { serveCalls } from './workerDispatch'
 import { workerPort } from './workerPort'
 
 /**
@@ -6,9 +7,12 @@ import { workerPort } from './workerPort'
  * headless server), answers its calls and forwards every event. It exits on `shutdown` or when the
  * parent goes away; VMs live on, since each VMM runs in a session of its own.
  */
+// The same under either host: Electron's utility process only warns, Node's child would crash
+// (and drop every task mid-step). Every call is answered regardless (serveCalls).
+process.on('unhandledRejection', (reason) => console.error('bpvm runtime: a failure nobody was waiting for', reason))
+
 const port = workerPort()
 const service = createRuntimeService()
-service.onEvent((event, payload) => port.send({ type: 'event', event, payload }))
 
 let stopping: Promise<void> | undefined
 function stop(): Promise<void> {
@@ -19,9 +23,9 @@ function stop(): Promise<void> {
   return stopping
 }
 
+serveCalls(port, service)
 port.onMessage((message) => {
   if (message.type === 'shutdown') void stop()
-  else if (message.type === 'call') void service.call(message.channel, message.request).then((result) => port.send({ type: 'result', id: message.id, result }))
 })
 port.onParentGone(() => void stop())
 port.send({ type: 'ready' })

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { backendEntry } from './backendEntry'
 import type { SpawnWorker } from './backendProcess'
+import type { WorkerExit } from './workerExit'
 import type { FromWorker } from './workerProtocol'
 
 export interface NodeWorkerOptions {
@@ -28,17 +29,17 @@ export function nodeWorkerSpawner(options: NodeWorkerOptions = {}): SpawnWorker 
       // Inside Electron, its binary is a plain Node only when told so.
       env: { ...process.env, ...options.env, ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) }
     })
-    const exitListeners: Array<(code: number | null) => void> = []
+    const exitListeners: Array<(exit: WorkerExit) => void> = []
     let exited = false
-    const exit = (code: number | null): void => {
+    const exit = (how: WorkerExit): void => {
       if (exited) return
       exited = true
-      for (const listener of exitListeners) listener(code)
+      for (const listener of exitListeners) listener(how)
     }
-    child.on('exit', exit)
+    child.on('exit', (code, signal) => exit({ code, signal }))
     // A child that could not be started gets no 'exit'; a send on a closed channel lands here too.
     child.on('error', () => {
-      if (child.pid === undefined) exit(null)
+      if (child.pid === undefined) exit({ code: null })
     })
     return {
       send: (message) => void child.send(message),

@@ -33,6 +33,20 @@ const report = {
   malformed: await invoke('instances:get', { name: 42 })
 }
 
+// The stub makes this answer uncloneable (BPVM_STUB_UNCLONEABLE_ANSWER): the worker must still answer.
+report.uncloneable = await invoke('host:interfaces')
+
+// A V8 fatal error in the worker ('error', then 'exit'): the app lives on and starts another.
+const ready = () => window.webContents.sent.filter(([, message]) => message.event === 'backend:status' && message.payload.state === 'ready').length
+forked[0].fatalError('v8::ToLocalChecked Empty MaybeLocal')
+await until(() => forked.length === 2 && ready() === 2, 'a new worker after the fatal error')
+report.afterFatalError = await invoke('settings:get')
+
+// Killed from outside: Electron reports the signal's number as the exit code.
+process.kill(forked[1].pid, 'SIGKILL')
+await until(() => forked.length === 3 && ready() === 3, 'a new worker after the kill')
+report.afterKill = await invoke('settings:get')
+
 // Quit as the user would; with no VM running the app closes the worker and quits for real.
 app.emit('before-quit', { preventDefault: () => (report.quitDeferred = true) })
 await until(() => quitCalls.count > 0, 'the app to quit')

@@ -3,6 +3,7 @@
 // the renderer; utilityProcess.fork starts a real Node child, so the runtime really runs apart.
 import { fork } from 'node:child_process'
 import { EventEmitter } from 'node:events'
+import { constants } from 'node:os'
 
 const appEvents = new EventEmitter()
 
@@ -73,28 +74,51 @@ const children = new Set()
 // Never leave a worker behind, whatever the driver does.
 process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')))
 
+/**
+ * As Electron's: `exit` always has a number (a signal's number when a signal ended the child, and
+ * 0 when kill() did); postMessage structured-clones, throws on what it cannot clone, and does
+ * nothing once the child is gone; the child runs with warn-only unhandled rejections and a
+ * parentPort (utilityParentPort.mjs).
+ */
 export const utilityProcess = {
   fork(modulePath, args, options) {
-    const child = fork(modulePath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' })
+    const child = fork(modulePath, args, {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+      execArgv: ['--unhandled-rejections=warn', '--import', new URL('./utilityParentPort.mjs', import.meta.url).href]
+    })
     children.add(child)
-    const record = { modulePath, options, pid: child.pid, calls: [], exitCode: undefined }
+    const record = { modulePath, options, pid: child.pid, calls: [], exitCode: undefined, exitReported: undefined }
     forked.push(record)
     const proc = new EventEmitter()
+    let killedByUs = false
     Object.assign(proc, {
       pid: child.pid,
       stdout: child.stdout,
       stderr: child.stderr,
       postMessage(message) {
-        if (message.type === 'call') record.calls.push(message.channel)
-        child.send(message)
+        const copy = structuredClone(message)
+        if (!child.connected) return
+        if (copy.type === 'call') record.calls.push(copy.channel)
+        child.send(copy)
       },
-      kill: () => child.kill()
+      kill() {
+        killedByUs = true
+        return child.kill('SIGTERM')
+      }
     })
+    record.fatalError = (location) =>
+      // From native code, as Electron emits it: with no listener, an uncaught exception in main.
+      setImmediate(() => {
+        proc.emit('error', 'FatalError', location, '{"header":{"event":"stub fatal error"}}')
+        child.kill('SIGABRT')
+      })
     child.on('message', (message) => proc.emit('message', message))
     child.on('exit', (code, signal) => {
       children.delete(child)
       record.exitCode = code ?? signal
-      proc.emit('exit', code)
+      record.exitReported = signal ? (killedByUs ? 0 : constants.signals[signal]) : code
+      proc.emit('exit', record.exitReported)
     })
     return proc
   }
