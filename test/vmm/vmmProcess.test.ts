@@ -49,9 +49,11 @@ describe('VMM process supervision', () => {
   })
 
   it('gives up on a VMM that never answers, and leaves no process', async () => {
-    const silent = await launch('echo started; exec sleep 30', { readyTimeoutMs: 300 })
+    // A duration no other process here sleeps for, so pgrep finds only this one (tests run in parallel).
+    const sleep = `sleep 30.${process.pid}${Date.now() % 100_000}`
+    const silent = await launch(`echo started; exec ${sleep}`, { readyTimeoutMs: 300 })
     await expect(VmmProcess.start(silent)).rejects.toMatchObject({ code: 'VMM_START_TIMEOUT' })
-    expect(() => execFileSync('pgrep', ['-f', 'sleep 30'])).toThrow()
+    expect(() => execFileSync('pgrep', ['-f', sleep])).toThrow()
   })
 
   it('reports a missing program', async () => {
