@@ -91,7 +91,12 @@ describeWithPrograms(['xvfb-run', 'Xvfb', 'xauth'], 'npm start on a fresh clone,
   const mirrors: ElectronMirror[] = []
   afterEach(async () => {
     for (const child of running.splice(0)) {
-      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGKILL')
+      try {
+        // Whatever is left of its process group (xvfb-run, npm, the server and its worker).
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+      } catch {
+        // Already gone.
+      }
       await child.catch(() => undefined)
     }
     await Promise.all(mirrors.splice(0).map((mirror) => mirror.close()))
@@ -122,8 +127,9 @@ describeWithPrograms(['xvfb-run', 'Xvfb', 'xauth'], 'npm start on a fresh clone,
    * `npm start` (under xvfb-run when `display`), in a process group of its own: waits for it to
    * end, or for the headless server's address and then stops it with SIGTERM, as Ctrl-C would.
    */
-  async function npmStart(project: string, env: Record<string, string>, display: boolean): Promise<StartRun> {
-    const command = display ? ['xvfb-run', '-a', 'npm', 'start'] : ['npm', 'start']
+  async function npmStart(project: string, env: Record<string, string>, display: boolean, script: 'start' | 'dev' = 'start'): Promise<StartRun> {
+    const npm = script === 'start' ? ['npm', 'start'] : ['npm', 'run', 'dev']
+    const command = display ? ['xvfb-run', '-a', ...npm] : npm
     const child = execa(command[0]!, command.slice(1), { cwd: project, env, extendEnv: false, detached: true, reject: false, stdin: 'ignore', buffer: false, timeout: 180_000 })
     running.push(child)
     let stderr = ''
@@ -180,11 +186,13 @@ describeWithPrograms(['xvfb-run', 'Xvfb', 'xauth'], 'npm start on a fresh clone,
     expect(run.stdoutLines.filter((line) => URL_LINE.test(line))).toHaveLength(1)
   })
 
-  it('without a display: serves the UI at once, and nothing reaches the mirror', async () => {
+  it('without a display: serves the UI at once, and nothing reaches the mirror (npm start and npm run dev alike)', async () => {
     const { project, mirror, env } = await setUp('release')
-    const run = await npmStart(project, env, false)
-    expect(mirror.requests).toEqual([])
-    expect(bpvmLines(run)[0]).toBe('bpvm: cannot start the desktop app: no display ($DISPLAY and $WAYLAND_DISPLAY are unset); serving the UI to a browser instead (bpvm serve)')
-    expect(run.stdoutLines.filter((line) => URL_LINE.test(line))).toHaveLength(1)
+    for (const script of ['start', 'dev'] as const) {
+      const run = await npmStart(project, env, false, script)
+      expect(mirror.requests).toEqual([])
+      expect(bpvmLines(run)[0]).toBe('bpvm: cannot start the desktop app: no display ($DISPLAY and $WAYLAND_DISPLAY are unset); serving the UI to a browser instead (bpvm serve)')
+      expect(run.stdoutLines.filter((line) => URL_LINE.test(line))).toHaveLength(1)
+    }
   })
 })
