@@ -84,11 +84,12 @@ export function installerError(stderr, env = process.env) {
 
 /**
  * Runs Electron's own installer, saying that it downloads and how far it has got (the bytes it
- * has written so far, measured in a temporary directory of its own). Answers
- * `{ ok: true, bytes, seconds }`, `{ ok: false, error }` with the installer's error in one line,
- * or `{ ok: false, interrupted: true }` when Ctrl-C or a signal stopped it.
+ * has written so far, measured in a temporary directory of its own). Answers `{ ok: true }`,
+ * `{ ok: false, error }` with the installer's error in one line, or
+ * `{ ok: false, interrupted: true }` when Ctrl-C or a signal stopped it.
  */
-export async function installElectron({ electronDir, version, env = process.env, log = (line) => process.stderr.write(`${line}\n`) }) {
+export async function installElectron({ electronDir, env = process.env, log = (line) => process.stderr.write(`${line}\n`) }) {
+  const { version } = JSON.parse(readFileSync(new URL('package.json', electronDir), 'utf8'))
   const scratch = await mkdtemp(join(tmpdir(), 'bpvm-electron-install-'))
   const started = Date.now()
   // @electron/get uses its proxy support only when asked; the proxy variables are the ask here.
@@ -120,7 +121,7 @@ export async function installElectron({ electronDir, version, env = process.env,
     if (!outcome.ok) return outcome
     const seconds = (Date.now() - started) / 1000
     log(`bpvm: Electron ${version} installed in ${seconds.toFixed(1)} s${seen > 0 ? ` (${mebibytes(seen)} downloaded)` : ''}`)
-    return { ok: true, bytes: seen, seconds }
+    return { ok: true }
   } finally {
     clearInterval(progress)
     await rm(scratch, { recursive: true, force: true })

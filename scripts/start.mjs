@@ -3,7 +3,6 @@
 // Electron's binary with Electron's own installer the first time; elsewhere, or when that fetch
 // fails, it says why in one line and serves the same UI to a browser with `bpvm serve` instead.
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { installElectron, locateElectron, missingDisplay } from './electronBinary.mjs'
 
@@ -36,8 +35,7 @@ async function desktopElectron() {
   if (noDisplay) return { reason: noDisplay }
   const found = locateElectron({ electronDir })
   if (found.path || !found.installable) return found.path ? found : { reason: found.missing }
-  const { version } = JSON.parse(readFileSync(new URL('package.json', electronDir), 'utf8'))
-  const fetched = await installElectron({ electronDir, version })
+  const fetched = await installElectron({ electronDir })
   if (fetched.interrupted) return { interrupted: true }
   if (!fetched.ok) return { reason: `Electron's binary could not be downloaded: ${fetched.error}; run \`npm start\` again to retry (ELECTRON_MIRROR picks another source)` }
   const installed = locateElectron({ electronDir })

@@ -1,10 +1,10 @@
 import { API, type TeardownAllRequest } from '../../shared/api'
+import { MAX_GRACE_SECONDS } from '../../shared/api/instances'
 
 /** Most calls answer in well under a second; this only catches an answer that will never come. */
 export const DEFAULT_CALL_DEADLINE_MS = 60_000
 
-// The grace setting can be at most an hour; a teardown without its own grace may use all of it.
-const MAX_GRACE_SECONDS = 3_600
+// A teardown without a grace of its own uses the setting's, which may be the longest allowed.
 // After the grace period: the kill, and giving back rules, TAP and lease.
 const TEARDOWN_MARGIN_MS = 60_000
 

@@ -2,6 +2,9 @@ import { z } from 'zod'
 import { channel, noRequest } from './channel'
 import type { TaskInfo } from './tasks'
 
+/** The longest teardown grace period, in seconds, a request or the grace setting may ask for. */
+export const MAX_GRACE_SECONDS = 3_600
+
 const instanceName = z.string().min(1).max(64)
 const id = z.union([z.string(), z.number().int().nonnegative()])
 
@@ -78,7 +81,7 @@ export const teardownRequestSchema = z
     name: instanceName,
     force: z.boolean().optional(),
     /** Seconds after the power button before the VMM is killed; default: the grace setting. */
-    graceSeconds: z.number().int().min(0).max(3600).optional(),
+    graceSeconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).optional(),
     /** Also delete the disks, logs and record. */
     purge: z.boolean().optional()
   })

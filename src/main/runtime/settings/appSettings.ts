@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
+import { MAX_GRACE_SECONDS } from '../../../shared/api/instances'
 import type { AppSettingsInfo } from '../../../shared/api/settings'
 import { appDirs } from '../appDirs'
 import { formatSize } from '../disk/parseSize'
@@ -47,7 +48,7 @@ const settingsShape = {
   defaultVmm: oneOf(['auto', 'cloud-hypervisor', 'qemu']),
   defaultImage: oneOf(['ubuntu', 'dev']),
   defaultAccel: oneOf(['auto', 'kvm', 'tcg']),
-  graceSeconds: wholeNumber(0, 3600, 'of seconds from 0 to 3600'),
+  graceSeconds: wholeNumber(0, MAX_GRACE_SECONDS, `of seconds from 0 to ${MAX_GRACE_SECONDS}`),
   logMaxBytes: wholeNumber(MIN_LOG_BYTES, MAX_LOG_BYTES, `of bytes from ${sizeOf(MIN_LOG_BYTES)} to ${sizeOf(MAX_LOG_BYTES)}`, sizeOf),
   onQuit: oneOf(['ask', 'stop', 'leave']),
   theme: oneOf(['system', 'light', 'dark'])
