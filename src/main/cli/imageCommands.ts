@@ -1,4 +1,5 @@
 import { Argument, type Command } from 'commander'
+import type { DebianImage } from '../runtime/image/debian/buildDebianImage'
 import type { DevGuestBuild } from '../runtime/image/devGuest/buildDevGuest'
 import type { ImageCatalog, RemovedImage } from '../runtime/image/imageCatalog'
 import type { UbuntuImage, UbuntuPullProgress } from '../runtime/image/ubuntuImage'
@@ -27,6 +28,34 @@ function describeUbuntu(image: UbuntuImage): string {
     `  initrd  ${image.initrd}`
   ].join('\n')
 }
+
+function describeDebian(image: DebianImage): string {
+  const seconds = `${(image.elapsedMs / 1000).toFixed(1)} s`
+  const { manifest } = image
+  const count = Object.keys(manifest.packages).length
+  return [
+    image.fromCache ? `Debian image taken from the cache in ${seconds}: ${image.dir}` : `Debian image built in ${seconds}: ${image.dir}`,
+    `  name     ${image.name} (${manifest.suite} from ${manifest.mirror}, ${manifest.release.label || 'release'} of ${manifest.release.date || 'unknown date'})`,
+    `  base     ${image.base} (qcow2, ${formatSize(manifest.baseVirtualSizeBytes)} virtual)`,
+    `  kernel   ${image.kernel} (${manifest.kernelRelease})`,
+    `  initrd   ${image.initrd}`,
+    `  packages ${count} (cloud-init ${manifest.packages['cloud-init'] ?? '?'}, systemd ${manifest.packages.systemd ?? '?'})${manifest.include.length ? `; included: ${manifest.include.join(', ')}` : ''}`
+  ].join('\n')
+}
+
+/** Runs `body` with a signal that Ctrl-C aborts, so a long step stops cleanly and undoes itself. */
+async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const cancel = new AbortController()
+  const onInterrupt = (): void => cancel.abort()
+  process.once('SIGINT', onInterrupt)
+  try {
+    return await body(cancel.signal)
+  } finally {
+    process.off('SIGINT', onInterrupt)
+  }
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)]
 
 function describeCatalog(catalog: ImageCatalog): string {
   if (catalog.images.length === 0) return `No images in ${catalog.dir}`
@@ -79,6 +108,33 @@ export function registerImageCommands(program: Command): void {
           return buildDevGuest(showProgress ? { onProgress: ({ message }) => process.stderr.write(`${message}…\n`) } : {})
         },
         describeDevGuest
+      )
+    })
+
+  image
+    .command('build-debian')
+    .description('build the Debian cloud guest (systemd, cloud-init, the cloud kernel) from the Debian archive with mmdebstrap, or reuse the cached build of the same inputs; needs root')
+    .option('--suite <name>', 'Debian suite', 'bookworm')
+    .option('--mirror <url>', "Debian archive to build from (default: the one the host's apt uses)")
+    .option('--include <packages>', 'more packages to install, comma-separated; may be given again', collect)
+    .option('--json', 'print the result as JSON')
+    .action(async (options: { suite: string; mirror?: string; include?: string[]; json?: boolean }) => {
+      const showProgress = options.json !== true && process.stderr.isTTY === true
+      await runAction(
+        options.json,
+        async () => {
+          const { buildDebianImage } = await import('../runtime/image/debian/buildDebianImage')
+          return withInterrupt((signal) =>
+            buildDebianImage({
+              suite: options.suite,
+              ...(options.mirror === undefined ? {} : { mirror: options.mirror }),
+              include: options.include ?? [],
+              signal,
+              ...(showProgress ? { onProgress: ({ phase, message }) => process.stderr.write(`[${phase}] ${message}…\n`) } : {})
+            })
+          )
+        },
+        describeDebian
       )
     })
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { lstat, open, readdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { readTextIfExists } from '../../state/atomicJson'
+import { removeTreeSafely } from '../../state/safeRemove'
 import { devGuestManifestSchema, MANIFEST_FILE, type DevGuestManifest } from './devGuestManifest'
 
 /**
@@ -48,7 +49,8 @@ export async function removeLeftovers(root: string): Promise<void> {
   for (const name of await readdir(root).catch(() => [] as string[])) {
     if (!/\.(partial|work|stale)$/.test(name)) continue
     const info = await lstat(join(root, name)).catch(() => undefined)
-    if (info && now - info.mtimeMs > LEFTOVER_AGE_MS) await rm(join(root, name), { recursive: true, force: true })
+    // One with something still mounted inside is left alone, and so is the rest of the cleanup's failure.
+    if (info && now - info.mtimeMs > LEFTOVER_AGE_MS) await removeTreeSafely(join(root, name)).catch(() => undefined)
   }
 }
 

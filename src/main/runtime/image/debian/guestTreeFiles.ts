@@ -1,0 +1,61 @@
+import { writeTreeFile, writeTreeLink } from './treeWriter'
+
+/**
+ * What bpvm adds to the Debian tree after the packages are installed, so the guest boots
+ * quickly with bpvm's CIDATA disk and does what the reference expects of a cloud image.
+ */
+
+export const ROOT_FS_LABEL = 'bpvm-root'
+
+export interface TreeFile {
+  path: string
+  /** A file's content, or a link's target. */
+  content: string
+  link?: true
+}
+
+const SYSTEMD = 'etc/systemd/system'
+const LIB_SYSTEMD = '/lib/systemd/system'
+
+// Nothing to do in a short-lived VM, and each costs boot time under software emulation.
+const MASKED_UNITS = [
+  'apt-daily.timer', 'apt-daily-upgrade.timer', 'dpkg-db-backup.timer', 'e2scrub_all.timer', 'e2scrub_reap.service',
+  'fstrim.timer', 'getty@tty1.service', 'systemd-pstore.service'
+]
+
+const enable = (target: string, unit: string): TreeFile => ({ path: `${SYSTEMD}/${target}.wants/${unit}`, content: `${LIB_SYSTEMD}/${unit}`, link: true })
+
+export function guestTreeFiles(): TreeFile[] {
+  return [
+    { path: 'etc/fstab', content: `LABEL=${ROOT_FS_LABEL} / ext4 defaults,errors=remount-ro 0 1\n` },
+    { path: 'etc/hostname', content: 'bpvm\n' },
+    { path: 'etc/hosts', content: '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' },
+    // The host's resolver settings must not leak into the image; the guest's come from its network-config.
+    { path: 'etc/resolv.conf', content: '../run/systemd/resolve/stub-resolv.conf', link: true },
+    // cloud-init looks only for bpvm's NoCloud disk: probing for a dozen clouds costs seconds and can hang on a metadata address.
+    { path: 'etc/cloud/cloud.cfg.d/90-bpvm.cfg', content: 'datasource_list: [ NoCloud, None ]\n' },
+    // networkd renders what cloud-init writes for the NIC; resolved takes its DNS servers.
+    enable('multi-user.target', 'systemd-networkd.service'),
+    enable('sockets.target', 'systemd-networkd.socket'),
+    enable('network-online.target', 'systemd-networkd-wait-online.service'),
+    enable('multi-user.target', 'systemd-resolved.service'),
+    { path: `${SYSTEMD}/dbus-org.freedesktop.network1.service`, content: `${LIB_SYSTEMD}/systemd-networkd.service`, link: true },
+    { path: `${SYSTEMD}/dbus-org.freedesktop.resolve1.service`, content: `${LIB_SYSTEMD}/systemd-resolved.service`, link: true },
+    // Online once the NIC has its IPv4 address and route: by default it waits for every link,
+    // IPv6 included, which on a network without router advertisements takes many seconds.
+    {
+      path: `${SYSTEMD}/systemd-networkd-wait-online.service.d/bpvm.conf`,
+      content: '[Service]\nExecStart=\nExecStart=/lib/systemd/systemd-networkd-wait-online --any --ipv4 --timeout=60\n'
+    },
+    // A guest has no use for nested virtualisation, and loading these costs seconds under TCG.
+    { path: 'etc/modprobe.d/bpvm.conf', content: 'blacklist kvm\nblacklist kvm_amd\nblacklist kvm_intel\n' },
+    ...MASKED_UNITS.map((unit): TreeFile => ({ path: `${SYSTEMD}/${unit}`, content: '/dev/null', link: true }))
+  ]
+}
+
+export async function writeGuestTreeFiles(tree: string, files: readonly TreeFile[] = guestTreeFiles()): Promise<void> {
+  for (const file of files) {
+    if (file.link) await writeTreeLink(tree, file.path, file.content)
+    else await writeTreeFile(tree, file.path, file.content)
+  }
+}
