@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { buildCidataDisk, cidataConfig, type CidataRequest } from '../../src/main/runtime/disk/cidata'
+import { buildCidataDisk, cidataConfig, cidataDigest, cidataTag, type CidataRequest } from '../../src/main/runtime/disk/cidata'
 import { metaData, networkConfig, userData } from '../../src/main/runtime/disk/cidataDocuments'
 import { blkidLabel, extractFat, fatInspectPrograms, fsckFat } from '../support/fatInspect'
 import { describeWithPrograms } from '../support/prerequisites'
@@ -37,8 +37,9 @@ describe('cloud-init documents', () => {
       match: { macaddress: '52:54:00:ab:cd:0f' },
       dhcp4: false,
       dhcp6: false,
+      'accept-ra': false,
       addresses: ['172.30.0.2/24'],
-      routes: [{ to: 'default', via: '172.30.0.1' }],
+      routes: [{ to: '0.0.0.0/0', via: '172.30.0.1' }],
       nameservers: { addresses: ['1.1.1.1', '8.8.8.8'] }
     })
     expect(networkConfig(cidataConfig(request))).not.toMatch(/ens5/)
@@ -55,11 +56,12 @@ describe('cloud-init documents', () => {
     }
   })
 
-  it('user-data partitions and mounts the disks, writes the launch unit and Docker config, and enables the unit', () => {
-    const text = userData()
+  it('user-data partitions and mounts the disks, writes the launch unit, and enables the unit; no Docker unless asked', () => {
+    const text = userData({ docker: false })
     expect(text.split('\n')[0]).toBe('#cloud-config')
     const doc = asCloudInit(text) as UserDoc
-    expect(doc.disk_setup).toEqual({ '/dev/vdc': { table_type: 'mbr', layout: true, overwrite: false } })
+    // A layout list, not `layout: true`, which cloud-init 22.4 turns into a start sector sfdisk refuses.
+    expect(doc.disk_setup).toEqual({ '/dev/vdc': { table_type: 'mbr', layout: [[100, 83]], overwrite: false } })
     expect(doc.fs_setup).toEqual([{ label: 'DATADISK', filesystem: 'ext4', device: '/dev/vdc1', overwrite: false }])
     expect(doc.mounts).toEqual([
       ['LABEL=SERVICEDISK', '/srv', 'vfat', 'ro,defaults,nofail', '0', '0'],
@@ -67,13 +69,39 @@ describe('cloud-init documents', () => {
     ])
     const unit = doc.write_files.find((f) => f.path === '/etc/systemd/system/launch.service')?.content ?? ''
     const unitLines = unit.split('\n')
-    for (const line of ['Type=simple', 'Restart=no', 'KillSignal=SIGINT', 'After=srv.mount mnt-data.mount docker.service', 'ExecStart=/bin/sh /usr/local/lib/bpvm/run-service', 'ExecStopPost=/bin/sh /usr/local/lib/bpvm/service-exited']) {
+    for (const line of ['Type=simple', 'Restart=no', 'KillSignal=SIGINT', 'Wants=network-online.target', 'After=srv.mount mnt-data.mount network-online.target', 'ExecStart=/bin/sh /usr/local/lib/bpvm/run-service', 'ExecStopPost=/bin/sh /usr/local/lib/bpvm/service-exited']) {
       expect(unitLines).toContain(line)
     }
+    expect(doc.write_files.map((f) => f.path)).not.toContain('/etc/docker/daemon.json')
+    expect(doc).not.toHaveProperty('package_update')
+    expect(doc).not.toHaveProperty('packages')
+    expect(doc.runcmd).toContainEqual(['systemctl', 'enable', '--now', 'launch.service'])
+  })
+
+  it('user-data with Docker: a package update, docker.io, its data root on the data disk, and the unit after docker.service', () => {
+    const doc = asCloudInit(userData({ docker: true })) as UserDoc & { package_update?: boolean }
     const daemon = doc.write_files.find((f) => f.path === '/etc/docker/daemon.json')?.content ?? '{}'
     expect(JSON.parse(daemon)).toEqual({ 'data-root': '/mnt/data/docker' })
-    expect(doc.packages).toContain('docker.io')
-    expect(doc.runcmd).toContainEqual(['systemctl', 'enable', '--now', 'launch.service'])
+    expect(doc.package_update).toBe(true)
+    expect(doc.packages).toEqual(['docker.io'])
+    const unit = doc.write_files.find((f) => f.path === '/etc/systemd/system/launch.service')?.content ?? ''
+    expect(unit.split('\n')).toContain('After=srv.mount mnt-data.mount network-online.target docker.service')
+  })
+
+  it('tags instance ids with the user-data and network-config, so a change is applied again on a relaunch', () => {
+    const { instanceId: _, ...rest } = request
+    expect(cidataTag(rest)).toMatch(/^[0-9a-f]{8}$/)
+    expect(cidataTag(rest)).toBe(cidataTag({ ...rest }))
+    expect(cidataTag({ ...rest, docker: true })).not.toBe(cidataTag(rest))
+    expect(cidataTag({ ...rest, dns: ['9.9.9.9'] })).not.toBe(cidataTag(rest))
+  })
+
+  it('has one digest for equal documents and another when any of the three changes', () => {
+    const config = cidataConfig(request)
+    expect(cidataDigest(config)).toBe(cidataDigest(cidataConfig(request)))
+    expect(cidataDigest(cidataConfig({ ...request, docker: true }))).not.toBe(cidataDigest(config))
+    expect(cidataDigest(cidataConfig({ ...request, instanceId: 'other' }))).not.toBe(cidataDigest(config))
+    expect(cidataDigest(cidataConfig({ ...request, dns: ['9.9.9.9'] }))).not.toBe(cidataDigest(config))
   })
 
   it.each([
@@ -120,7 +148,7 @@ describeWithPrograms([...fatInspectPrograms], 'cloud-init disk', () => {
     const network = asCloudInit(await read('network-config')) as NetworkDoc
     expect(Object.values(network.ethernets)[0]?.match.macaddress).toBe('52:54:00:ab:cd:0f')
     expect(Object.values(network.ethernets)[0]?.nameservers.addresses).toEqual(['9.9.9.9'])
-    expect(await read('user-data')).toBe(userData())
+    expect(await read('user-data')).toBe(userData({ docker: false }))
   })
 
   it('writes nothing when the request is invalid', async () => {

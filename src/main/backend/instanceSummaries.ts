@@ -18,6 +18,7 @@ export async function instanceSummary(record: InstanceRecord): Promise<InstanceS
     status: status.status,
     reason: status.reason,
     since: status.since,
+    ...(status.guestProblems ? { guestProblems: status.guestProblems } : {}),
     phase: record.phase,
     vmm: record.vmm,
     image: record.image,

@@ -18,6 +18,7 @@ export interface InstanceRow {
   name: string
   status: string
   reason: string
+  guestProblems?: Array<{ line: number; kind: 'failed' | 'warning'; text: string }>
   ip: string
   vmm: string
   image: string
@@ -29,7 +30,7 @@ export interface InstanceRow {
 async function row(record: InstanceRecord): Promise<InstanceRow> {
   const status = await instanceStatus(record)
   return {
-    name: record.name, status: status.status, reason: status.reason, ip: record.net.guestAddress, vmm: record.vmm, image: record.image,
+    name: record.name, status: status.status, reason: status.reason, ...(status.guestProblems ? { guestProblems: status.guestProblems } : {}), ip: record.net.guestAddress, vmm: record.vmm, image: record.image,
     since: status.since, vcpus: record.limits.vcpus, memoryBytes: record.limits.memoryBytes
   }
 }
@@ -69,7 +70,8 @@ export async function launch(options: LaunchOptions, progress: (p: LaunchProgres
       ...(grace === undefined ? {} : { guestGraceSeconds: grace }),
       ...(options.vmm === undefined ? {} : { vmm: options.vmm }),
       ...(options.image === undefined ? {} : { image: options.image }),
-      ...(options.accel === undefined ? {} : { accel: options.accel as AccelSetting })
+      ...(options.accel === undefined ? {} : { accel: options.accel as AccelSetting }),
+      ...(options.docker ? { docker: true } : {})
     },
     { onProgress: progress, signal: interrupt.signal }
   ).finally(() => interrupt.dispose())

@@ -16,6 +16,7 @@ export interface LaunchOptions extends Omit<ServiceDiskOptions, 'out'> {
   image?: string
   accel?: string
   grace?: string
+  docker?: boolean
   detach?: boolean
 }
 
@@ -49,7 +50,8 @@ export function registerInstanceCommands(program: Command): void {
     .option('--cpus <n>', 'vCPUs (default 1)')
     .option('--storage <size>', 'data disk size, and the least size of the root disk, e.g. 1G (default 1G); an existing data disk is kept')
     .option('--vmm <vmm>', 'cloud-hypervisor or qemu (default: the setting; auto = cloud-hypervisor when installed, else qemu)')
-    .option('--image <image>', 'ubuntu (Ubuntu 24.04 cloud image), dev (the offline dev guest) or the path of a directory with vmlinuz [initrd] [root.qcow2|root.img] [cmdline] (default: the setting, ubuntu)')
+    .option('--image <image>', 'ubuntu (Ubuntu 24.04 cloud image), debian (the Debian 12 cloud guest bpvm builds: the newest `bpvm image build-debian`, built at first use), dev (the offline dev guest) or the path of a directory with vmlinuz [initrd] [root.qcow2|root.img] [cmdline] (default: the setting, ubuntu)')
+    .option('--docker', 'install Docker in the guest at first boot (needs the guest to reach a package mirror; its data on the data disk)')
     .option('--accel <accel>', 'QEMU only: auto, kvm or tcg (default: the setting, auto)')
     .option('--grace <seconds>', 'how long the guest gives the service after the power button (default 10)')
     .option('--detach', 'return once the VM is up instead of following its serial log until it stops')

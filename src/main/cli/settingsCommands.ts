@@ -26,7 +26,7 @@ export function registerSettingsCommands(program: Command): void {
     .command('settings')
     .description('show or change the general settings (shared with the desktop app); network settings are under `bpvm net config`')
     .option('--vmm <auto|cloud-hypervisor|qemu>', 'the VMM new VMs use; auto: cloud-hypervisor when it is installed, else QEMU')
-    .option('--image <ubuntu|dev>', 'the image new VMs boot')
+    .option('--image <ubuntu|debian|dev>', 'the image new VMs boot')
     .option('--accel <auto|kvm|tcg>', 'the accelerator new VMs use')
     .option('--grace <seconds>', 'at teardown, how long to wait after the power button before the VMM is killed (0 to 3600)')
     .option('--log-size <size>', 'rotate each log file when it reaches this size, e.g. 16M (64K to 1G)')

@@ -2,11 +2,15 @@ import { z } from 'zod'
 import { channel, noRequest } from './channel'
 import type { TaskInfo } from './tasks'
 
+/** The images bpvm downloads or builds itself, as `--image` and the default-image setting name them. */
+export const NAMED_IMAGES = ['ubuntu', 'debian', 'dev'] as const
+export type NamedImage = (typeof NAMED_IMAGES)[number]
+
 /** One image in the cache. */
 export interface ImageEntry {
   /** As `bpvm image ls` names it: `ubuntu/noble-20260321`, `dev/<build>`. */
   name: string
-  kind: 'ubuntu' | 'dev'
+  kind: NamedImage
   dir: string
   sizeBytes: number
   /** Complete and verified (a partial or damaged one is listed so it can be removed). */

@@ -45,6 +45,8 @@ export const launchRequestSchema = z
     vmm: z.enum(['auto', 'cloud-hypervisor', 'qemu']).optional(),
     image: z.string().min(1).optional(),
     accel: z.enum(['auto', 'kvm', 'tcg']).optional(),
+    /** Install Docker in the guest at first boot (cloud images only). */
+    docker: z.boolean().optional(),
     guestGraceSeconds: z.number().int().min(0).optional()
   })
   .strict()
@@ -74,6 +76,8 @@ export interface InstanceSummary {
   createdAt: string
   /** Where its logs are, for "open the log folder". */
   logsDir: string
+  /** cloud-init failures and warnings of this boot, each with its 1-based line in the guest log. */
+  guestProblems?: Array<{ line: number; kind: 'failed' | 'warning'; text: string }>
 }
 
 export const teardownRequestSchema = z

@@ -1,11 +1,12 @@
 import { z } from 'zod'
 import { channel, noRequest } from './channel'
+import { NAMED_IMAGES, type NamedImage } from './images'
 
 /** The app's general settings, shared by the app and the CLI. */
 export interface AppSettingsInfo {
   /** auto: cloud-hypervisor when it is installed, else QEMU. */
   defaultVmm: 'auto' | 'cloud-hypervisor' | 'qemu'
-  defaultImage: 'ubuntu' | 'dev'
+  defaultImage: NamedImage
   defaultAccel: 'auto' | 'kvm' | 'tcg'
   /** Teardown: seconds to wait after the power button before the VMM is killed. Default 30. */
   graceSeconds: number
@@ -28,7 +29,7 @@ export const settingsUpdateSchema = z
     app: z
       .object({
         defaultVmm: z.enum(['auto', 'cloud-hypervisor', 'qemu']),
-        defaultImage: z.enum(['ubuntu', 'dev']),
+        defaultImage: z.enum(NAMED_IMAGES),
         defaultAccel: z.enum(['auto', 'kvm', 'tcg']),
         graceSeconds: z.number().int(),
         logMaxBytes: z.number().int(),

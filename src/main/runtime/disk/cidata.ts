@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { isIP } from 'node:net'
 import { invalidInput } from '../errors'
 import { isHostInSubnet, ipv4ToNumber, parseInterfaceCidr } from '../net/ipv4'
@@ -17,6 +18,8 @@ export interface CidataRequest {
   gateway: string
   /** Defaults to 1.1.1.1 and 8.8.8.8. */
   dns?: string[]
+  /** Install Docker at first boot; default false. */
+  docker?: boolean
   out: string
 }
 
@@ -48,20 +51,32 @@ export function cidataConfig(request: Omit<CidataRequest, 'out'>): CidataConfig 
   for (const server of dns) {
     if (isIP(server) === 0) throw invalidInput('--dns', `${JSON.stringify(server)} is not an IP address`)
   }
-  return { instanceId, mac: mac.toLowerCase(), address: cidr.address, prefix: cidr.prefix, gateway, dns: [...dns] }
+  return { instanceId, mac: mac.toLowerCase(), address: cidr.address, prefix: cidr.prefix, gateway, dns: [...dns], docker: request.docker === true }
 }
 
+/** The three NoCloud documents, by file name. */
+export function cidataFiles(config: CidataConfig): Record<'meta-data' | 'user-data' | 'network-config', string> {
+  return { 'meta-data': metaData(config), 'user-data': userData(config), 'network-config': networkConfig(config) }
+}
+
+/**
+ * Eight hex digits that change whenever the user-data or network-config does. cloud-init
+ * applies both only for a new instance id, so an id carrying this tag makes a relaunch apply
+ * what changed (Docker asked for, a newer bpvm's documents) instead of silently keeping the old.
+ */
+export function cidataTag(request: Omit<CidataRequest, 'out' | 'instanceId'>): string {
+  const config = cidataConfig({ ...request, instanceId: 'tag' })
+  return createHash('sha256').update(userData(config)).update(networkConfig(config)).digest('hex').slice(0, 8)
+}
+
+/** A digest of everything cloud-init is given: equal digests mean it would have nothing new to do. */
+export const cidataDigest = (config: CidataConfig): string => createHash('sha256').update(JSON.stringify(cidataFiles(config))).digest('hex')
+
 /** Builds the NoCloud seed disk (FAT32, label CIDATA) cloud-init reads on first boot. */
-export async function buildCidataDisk(request: CidataRequest, options: BuildFatOptions = {}): Promise<FatBuildReport> {
+export async function buildCidataDisk(request: CidataRequest, options: BuildFatOptions = {}): Promise<FatBuildReport & { digest: string }> {
   const config = cidataConfig(request)
   const out = await checkOutputFile(request.out)
-  const file = (name: string, text: string) => ({ kind: 'file' as const, name, source: { bytes: new TextEncoder().encode(text) } })
-  return buildFatImage(
-    {
-      label: CIDATA_LABEL,
-      out,
-      entries: [file('meta-data', metaData(config)), file('user-data', userData()), file('network-config', networkConfig(config))]
-    },
-    options
-  )
+  const file = ([name, text]: [string, string]) => ({ kind: 'file' as const, name, source: { bytes: new TextEncoder().encode(text) } })
+  const report = await buildFatImage({ label: CIDATA_LABEL, out, entries: Object.entries(cidataFiles(config)).map(file) }, options)
+  return { ...report, digest: cidataDigest(config) }
 }

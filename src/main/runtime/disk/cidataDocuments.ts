@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { stringify } from 'yaml'
 import {
   DATA_DISK_LABEL,
@@ -17,6 +18,8 @@ export interface CidataConfig {
   prefix: number
   gateway: string
   dns: string[]
+  /** Install Docker at first boot (package update + docker.io), as the reference always does. */
+  docker: boolean
 }
 
 // cloud-init reads YAML 1.1, where an unquoted MAC is a base-60 number and `on` is true:
@@ -36,8 +39,12 @@ export function networkConfig(config: CidataConfig): string {
         match: { macaddress: config.mac },
         dhcp4: false,
         dhcp6: false,
+        // With router advertisements accepted, networkd keeps the link "configuring" while it
+        // solicits a router that never answers (about 13 s), and network-online.target waits.
+        'accept-ra': false,
         addresses: [`${config.address}/${config.prefix}`],
-        routes: [{ to: 'default', via: config.gateway }],
+        // `0.0.0.0/0`, not `default`: cloud-init before 23.1 (Debian 12 has 22.4) fails its whole network stage on the latter.
+        routes: [{ to: '0.0.0.0/0', via: config.gateway }],
         nameservers: { addresses: config.dns }
       }
     }
@@ -53,12 +60,16 @@ function unitFile(sections: UnitSections): string {
     .concat('\n')
 }
 
-/** The systemd unit that runs the service once both disks are mounted and Docker is up. */
-export function launchUnit(): string {
+/**
+ * The systemd unit that runs the service once both disks are mounted and the network is up
+ * (the service talks to its chain at once), and after Docker when the launch asked for it.
+ */
+export function launchUnit(options: { docker: boolean }): string {
   return unitFile({
     Unit: [
       ['Description', 'Blueprint service'],
-      ['After', 'srv.mount mnt-data.mount docker.service']
+      ['Wants', 'network-online.target'],
+      ['After', ['srv.mount', 'mnt-data.mount', 'network-online.target', ...(options.docker ? ['docker.service'] : [])].join(' ')]
     ],
     Service: [
       ['Type', 'simple'],
@@ -77,28 +88,38 @@ export function launchUnit(): string {
   })
 }
 
-export function userData(): string {
+/**
+ * The #cloud-config: the data disk partitioned and formatted once (never over what is there),
+ * both disks mounted by label, the unit and its two scripts written, and the unit started.
+ * Docker (a package update and docker.io, minutes with a network) only when asked for.
+ */
+export function userData(options: { docker: boolean }): string {
+  return `#cloud-config\n${toYaml(userDataConfig(options))}`
+}
+
+
+function userDataConfig(options: { docker: boolean }): Record<string, unknown> {
   const dataPartition = `${GUEST_DATA_DEVICE}1`
-  const config = {
-    disk_setup: { [GUEST_DATA_DEVICE]: { table_type: 'mbr', layout: true, overwrite: false } },
+  return {
+    // One Linux partition over the whole disk. `layout: true` means the same, but cloud-init
+    // before 23.1 turns it into a start sector 0 that sfdisk refuses, leaving the disk empty.
+    disk_setup: { [GUEST_DATA_DEVICE]: { table_type: 'mbr', layout: [[100, 83]], overwrite: false } },
     fs_setup: [{ label: DATA_DISK_LABEL, filesystem: 'ext4', device: dataPartition, overwrite: false }],
     mounts: [
       [`LABEL=${SERVICE_DISK_LABEL}`, GUEST_SERVICE_MOUNT, 'vfat', 'ro,defaults,nofail', '0', '0'],
       [`LABEL=${DATA_DISK_LABEL}`, GUEST_DATA_MOUNT, 'ext4', 'defaults,nofail,discard', '0', '2']
     ],
     write_files: [
-      { path: '/etc/systemd/system/launch.service', permissions: '0644', content: launchUnit() },
+      { path: '/etc/systemd/system/launch.service', permissions: '0644', content: launchUnit(options) },
       { path: GUEST_RUN_SERVICE, permissions: '0755', content: runServiceScript() },
       { path: GUEST_SERVICE_EXITED, permissions: '0755', content: serviceExitedScript() },
-      // Docker's images and volumes live on the data disk, not the 20 GiB root image.
-      { path: '/etc/docker/daemon.json', permissions: '0644', content: `${JSON.stringify({ 'data-root': `${GUEST_DATA_MOUNT}/docker` }, null, 2)}\n` }
+      // Docker's images and volumes live on the data disk, not the root image.
+      ...(options.docker ? [{ path: '/etc/docker/daemon.json', permissions: '0644', content: `${JSON.stringify({ 'data-root': `${GUEST_DATA_MOUNT}/docker` }, null, 2)}\n` }] : [])
     ],
-    package_update: true,
-    packages: ['docker.io'],
+    ...(options.docker ? { package_update: true, packages: ['docker.io'] } : {}),
     runcmd: [
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'enable', '--now', 'launch.service']
     ]
   }
-  return `#cloud-config\n${toYaml(config)}`
 }

@@ -4,11 +4,12 @@ import { isAbsolute, join, relative, resolve } from 'node:path'
 import { appDirs } from '../appDirs'
 import { BpvmError, invalidInput } from '../errors'
 import { withFileLock } from '../state/fileLock'
+import { readDebianManifest } from './debian/debianManifest'
 import { readCachedBuild } from './devGuest/devGuestCache'
 import { readUbuntuManifest } from './ubuntuManifest'
 import { ubuntuLockFile } from './ubuntuRelease'
 
-export type CachedImageKind = 'ubuntu' | 'dev'
+export type CachedImageKind = 'ubuntu' | 'debian' | 'dev'
 
 export interface CachedImage {
   /** `<kind>/<directory>`, e.g. `ubuntu/noble-20260321`: what `removeImage` takes. */
@@ -29,7 +30,7 @@ export interface ImageCatalog {
   images: CachedImage[]
 }
 
-const KINDS: readonly CachedImageKind[] = ['ubuntu', 'dev']
+const KINDS: readonly CachedImageKind[] = ['ubuntu', 'debian', 'dev']
 const imagesDir = (cacheDir: string): string => join(cacheDir, 'images')
 // Locks, scratch and half-removed directories start with a dot: never images of their own.
 const isEntryName = (name: string): boolean => name !== '' && !name.startsWith('.') && !name.includes('/')
@@ -46,7 +47,8 @@ async function filesOf(dir: string): Promise<{ name: string; bytes: number }[]> 
 async function describeEntry(kind: CachedImageKind, root: string, entry: string): Promise<CachedImage> {
   const dir = join(root, entry)
   const files = await filesOf(dir)
-  const createdAt = kind === 'ubuntu' ? (await readUbuntuManifest(dir))?.pulledAt : (await readCachedBuild(dir, entry))?.builtAt
+  const createdAt =
+    kind === 'ubuntu' ? (await readUbuntuManifest(dir))?.pulledAt : kind === 'debian' ? (await readDebianManifest(dir))?.builtAt : (await readCachedBuild(dir, entry))?.builtAt
   return {
     name: `${kind}/${entry}`,
     kind,
@@ -58,7 +60,7 @@ async function describeEntry(kind: CachedImageKind, root: string, entry: string)
   }
 }
 
-/** The Ubuntu releases and dev guest builds in the cache, with their files and sizes. */
+/** The Ubuntu releases, Debian builds and dev guest builds in the cache, with their files and sizes. */
 export async function listImages(options: { cacheDir?: string } = {}): Promise<ImageCatalog> {
   const dir = imagesDir(options.cacheDir ?? appDirs().cache)
   const images: CachedImage[] = []
@@ -96,7 +98,7 @@ export async function removeImage(nameOrPath: string, options: { cacheDir?: stri
   }
   const [kind, entry, ...rest] = rel.split('/')
   if (!KINDS.includes(kind as CachedImageKind) || entry === undefined || !isEntryName(entry) || rest.length > 0) {
-    throw invalidInput('name', `${nameOrPath} is not an image name such as ubuntu/<release> or dev/<build> (see bpvm image ls)`)
+    throw invalidInput('name', `${nameOrPath} is not an image name such as ubuntu/<release>, debian/<build> or dev/<build> (see bpvm image ls)`)
   }
   const root = join(images, kind!)
   const dir = join(root, entry)

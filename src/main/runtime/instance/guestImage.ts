@@ -1,13 +1,18 @@
 import { lstat, readFile } from 'node:fs/promises'
 import { isAbsolute, join, resolve } from 'node:path'
+import { NAMED_IMAGES, type NamedImage } from '../../../shared/api/images'
 import { BpvmError, invalidInput } from '../errors'
 import type { ImageFormat } from '../disk/qemuImg'
+import type { DebianBuildPhase } from '../image/debian/buildDebianImage'
+import { debianImageForLaunch } from '../image/debian/debianCatalog'
 import { buildDevGuest } from '../image/devGuest/buildDevGuest'
 import { devGuestCmdline } from '../image/devGuest/devGuestLayout'
 import { pullUbuntu, type UbuntuPullProgress } from '../image/ubuntuImage'
 
 /** What a launch boots: the named images, or a directory of the user's own files. */
-export type ImageChoice = 'dev' | 'ubuntu' | { dir: string }
+export type ImageChoice = NamedImage | { dir: string }
+
+
 
 /** Everything the VM needs from its image; a root disk is made per instance on top of `root`. */
 export interface PreparedGuest {
@@ -22,6 +27,8 @@ export interface PrepareGuestOptions {
   /** Dev guest only: seconds the service gets after the power button before the guest powers off. */
   guestGraceSeconds?: number
   onUbuntuProgress?: (progress: UbuntuPullProgress) => void
+  /** While a Debian image is built for the first launch that needs one. */
+  onDebianProgress?: (progress: { phase: DebianBuildPhase; message: string }) => void
   signal?: AbortSignal
 }
 
@@ -33,12 +40,12 @@ export const ROOT_DISK_CMDLINE = 'root=/dev/vda1 rw console=ttyS0 panic=-1'
 
 const MAX_CMDLINE_BYTES = 2048
 
-/** `dev`, `ubuntu`, or a path to a directory holding a custom image. */
+/** `ubuntu`, `debian`, `dev`, or a path to a directory holding a custom image. */
 export function parseImageChoice(value: string): ImageChoice {
-  if (value === 'dev' || value === 'ubuntu') return value
-  if (value.trim() === '') throw invalidInput('image', 'must be ubuntu, dev or the path of an image directory')
+  if ((NAMED_IMAGES as readonly string[]).includes(value)) return value as NamedImage
+  if (value.trim() === '') throw invalidInput('image', 'must be ubuntu, debian, dev or the path of an image directory')
   if (!isAbsolute(value) && !value.startsWith('.')) {
-    throw invalidInput('image', `${JSON.stringify(value)} is not ubuntu or dev; a custom image is given as a path (./dir or /abs/dir)`)
+    throw invalidInput('image', `${JSON.stringify(value)} is not ubuntu, debian or dev; a custom image is given as a path (./dir or /abs/dir)`)
   }
   return { dir: resolve(value) }
 }
@@ -48,7 +55,8 @@ export const imageLabel = (choice: ImageChoice): string => (typeof choice === 's
 
 /**
  * Makes the chosen image ready to boot: the dev guest is built (or found in the cache), the
- * Ubuntu release pulled and verified (or found), a custom directory checked file by file.
+ * Ubuntu release pulled and verified (or found), the newest Debian build found (or one built),
+ * a custom directory checked file by file.
  */
 export async function prepareGuest(choice: ImageChoice, options: PrepareGuestOptions = {}): Promise<PreparedGuest> {
   if (choice === 'dev') {
@@ -61,6 +69,13 @@ export async function prepareGuest(choice: ImageChoice, options: PrepareGuestOpt
       ...(options.signal ? { signal: options.signal } : {})
     })
     return { kernel: ubuntu.kernel, initramfs: ubuntu.initrd, cmdline: ROOT_DISK_CMDLINE, root: { base: ubuntu.base, format: 'qcow2' } }
+  }
+  if (choice === 'debian') {
+    const debian = await debianImageForLaunch({
+      ...(options.onDebianProgress ? { onProgress: options.onDebianProgress } : {}),
+      ...(options.signal ? { signal: options.signal } : {})
+    })
+    return { kernel: debian.kernel, initramfs: debian.initrd, cmdline: ROOT_DISK_CMDLINE, root: { base: debian.base, format: 'qcow2' } }
   }
   return customGuest(choice.dir)
 }

@@ -11,7 +11,7 @@ const recordSchema = z.object({
   version: z.literal(1),
   name: z.string(),
   vmm: z.enum(['qemu', 'cloud-hypervisor']),
-  /** `dev`, `ubuntu`, or the absolute path of a custom image directory. */
+  /** `dev`, `ubuntu`, `debian`, or the absolute path of a custom image directory. */
   image: z.string(),
   accel: z.enum(['auto', 'kvm', 'tcg']),
   limits: z.object({ memoryBytes: z.number(), vcpus: z.number(), storageBytes: z.number() }),
@@ -22,6 +22,12 @@ const recordSchema = z.object({
   launcher: z.object({ pid: z.number(), startTime: z.string() }).optional(),
   /** `launching` until every step is done; `stopped` once torn down. */
   phase: z.enum(['launching', 'running', 'stopped']),
+  /** Docker installed at first boot (cloud images). */
+  docker: z.boolean().optional(),
+  /** Of the CIDATA documents this boot was given: a relaunch with the same ones may skip cloud-init. */
+  cidataDigest: z.string().optional(),
+  /** Set while the root disk holds a finished cloud-init run of these CIDATA documents (the boot was made without cloud-init). */
+  cloudInitDone: z.string().optional(),
   outcome: z.object({ status: z.enum(['Finished', 'Error']), reason: z.string(), at: z.string() }).optional(),
   createdAt: z.string(),
   updatedAt: z.string()

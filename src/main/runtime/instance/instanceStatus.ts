@@ -2,7 +2,7 @@ import { isProcessAlive } from '../state/processIdentity'
 import type { GuestMarker } from '../vmm/guestMarkers'
 import { detachedVmState } from './vmmControl'
 import { instancePaths, type InstanceRecord } from './instanceRecord'
-import { serviceMarkers } from './serviceMarkers'
+import { guestLogFacts, type CloudInitProblem } from './serviceMarkers'
 
 export type InstanceStatus = 'NotStarted' | 'Pending' | 'Running' | 'Finished' | 'Error' | 'Unknown'
 
@@ -11,6 +11,24 @@ export interface StatusReport {
   reason: string
   /** ISO time the status was reached, as far as it is known. */
   since: string
+  /** What cloud-init reported failing or warned about in this boot, with where in the guest log. */
+  guestProblems?: CloudInitProblem[]
+}
+
+/** One line for the status reason: the failures first, each pointing at its guest log line. */
+export function describeProblems(problems: readonly CloudInitProblem[]): string | undefined {
+  const failed = problems.filter((p) => p.kind === 'failed')
+  const shown = failed.length > 0 ? failed : problems
+  if (shown.length === 0) return undefined
+  const list = shown.slice(0, 3).map((p) => `${p.text} (guest log line ${p.line})`).join('; ')
+  const more = shown.length > 3 ? `; and ${shown.length - 3} more` : ''
+  return failed.length > 0 ? `cloud-init: ${list}${more}` : `cloud-init warned: ${list}${more}`
+}
+
+/** The status with what cloud-init reported added to its reason, for a boot that had any. */
+function withProblems(report: StatusReport, problems: CloudInitProblem[]): StatusReport {
+  const said = describeProblems(problems)
+  return said === undefined ? report : { ...report, reason: `${report.reason}; ${said}`, guestProblems: problems }
 }
 
 function fromExit(marker: GuestMarker & { event: 'service-exited' }, since: string): StatusReport {
@@ -27,11 +45,15 @@ function fromExit(marker: GuestMarker & { event: 'service-exited' }, since: stri
 export async function instanceStatus(record: InstanceRecord): Promise<StatusReport> {
   if (record.phase === 'stopped' && record.outcome) return { status: record.outcome.status, reason: record.outcome.reason, since: record.outcome.at }
   if (!record.process) return { status: record.phase === 'launching' ? 'Pending' : 'NotStarted', reason: 'no VMM started yet', since: record.updatedAt }
+  const facts = await guestLogFacts(instancePaths(record.name).serialLog)
+  return withProblems(await statusFrom(record, record.process, facts.markers), facts.cloudInit.problems)
+}
+
+async function statusFrom(record: InstanceRecord, process: NonNullable<InstanceRecord['process']>, markers: GuestMarker[]): Promise<StatusReport> {
   const paths = instancePaths(record.name)
-  const markers = await serviceMarkers(paths.serialLog)
   const exited = markers.find((m): m is GuestMarker & { event: 'service-exited' } => m.event === 'service-exited')
   const started = markers.some((m) => m.event === 'service-started')
-  const alive = await isProcessAlive(record.process)
+  const alive = await isProcessAlive(process)
   if (exited) return fromExit(exited, record.updatedAt)
   if (!alive) {
     return { status: 'Error', reason: started ? 'the VMM exited while the service was running' : 'the VMM exited before the service started', since: record.updatedAt }

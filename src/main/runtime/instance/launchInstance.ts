@@ -26,6 +26,7 @@ import { checkInstanceName, instancePaths, readInstance, writeInstance, type Ins
 import { launchLog } from './logs/launchLog'
 import { rotateIfNeeded } from './logs/rotateLog'
 import { logPaths } from './logs/logStreams'
+import { guestLogFacts } from './serviceMarkers'
 import { UndoStack } from './undoStack'
 
 export type LaunchStep = 'check' | 'image' | 'lease' | 'disks' | 'tap' | 'vmm' | 'rules' | 'running'
@@ -97,6 +98,10 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
     const guest = await prepareGuest(spec.image, {
       ...(spec.guestGraceSeconds === undefined ? {} : { guestGraceSeconds: spec.guestGraceSeconds }),
       onUbuntuProgress: (pull) => reportPull(pull, options.onProgress, log),
+      onDebianProgress: ({ message }) => {
+        options.onProgress?.({ step: 'image', message })
+        void log.append('image', message).catch(() => undefined)
+      },
       ...(signal ? { signal } : {})
     })
 
@@ -115,7 +120,9 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
 
     await progress('disks', `building the disks (${lease.guestAddress}/${lease.prefix} via ${lease.hostAddress})`)
     const mac = guestMac(lease.id)
-    const disks = await buildInstanceDisks({ spec, guest, dir: paths.disks, mac, lease, env: guestEnv(spec, lease.hostAddress) }, undo)
+    const { disks, rootKept, cidataDigest } = await buildInstanceDisks({ spec, guest, dir: paths.disks, mac, lease, env: guestEnv(spec, lease.hostAddress) }, undo)
+    const cloudInitDone = guest.root !== undefined && rootKept && (await cloudInitDoneFor(existing, `${logs.guest}.1`)) === cidataDigest
+    if (cloudInitDone) await log.append('disks', 'cloud-init finished its work on this root disk in the last boot and its input is unchanged: booting without it')
 
     await progress('tap', `creating ${lease.tap}`)
     await createTap(HOST_NET, { name: lease.tap, hostAddress: lease.hostAddress, prefix: lease.prefix, alias: ownerTag() })
@@ -124,7 +131,7 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
     await progress('vmm', spec.vmm === 'qemu' ? `starting QEMU (accelerator ${spec.accel})` : 'starting cloud-hypervisor')
     const vmSpec: VmSpec = {
       name: spec.name, id: lease.id, memoryBytes: spec.memoryBytes, vcpus: spec.vcpus,
-      kernel: guest.kernel, ...(guest.initramfs ? { initramfs: guest.initramfs } : {}), cmdline: vmmCmdline(guest.cmdline, spec),
+      kernel: guest.kernel, ...(guest.initramfs ? { initramfs: guest.initramfs } : {}), cmdline: vmmCmdline(guest.cmdline, spec, cloudInitDone),
       disks, serial: { mode: 'file', path: paths.serialLog },
       ...(spec.vmm === 'cloud-hypervisor' ? { vsock: { cid: vsockCid(lease.id), socket: paths.vsock } } : {}),
       nic: { tap: lease.tap, hostAddress: lease.hostAddress, prefix: lease.prefix, mac }, runDir: paths.state
@@ -133,7 +140,7 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
       socketPath: paths.socket, stdoutPath: paths.vmmStdout, stderrPath: paths.vmmStderr
     })
     undo.push('VMM', () => vm.kill())
-    record = await writeInstance({ ...record, process: vm.process.identity })
+    record = await writeInstance({ ...record, process: vm.process.identity, docker: spec.docker, cidataDigest, cloudInitDone: cloudInitDone ? cidataDigest : undefined })
 
     await progress('rules', `forwarding ${lease.subnet} through ${egress}`)
     await addVmRules(HOST_NET, { tap: lease.tap, egress, subnet: lease.subnet })
@@ -158,9 +165,29 @@ function driverFor(spec: CheckedLaunch, onNote: (note: string) => void): VmmDriv
   return spec.vmm === 'qemu' ? qemuDriver({ accel: spec.accel, onNote }) : cloudHypervisorDriver({ program: CLOUD_HYPERVISOR_PROGRAM })
 }
 
-/** Under software emulation the kernel's IO-APIC timer test can fail and panic the boot; it proves nothing in a VM. */
-function vmmCmdline(cmdline: string, spec: CheckedLaunch): string {
-  return spec.vmm === 'qemu' && spec.accel === 'tcg' && !cmdline.split(' ').includes('no_timer_check') ? `${cmdline} no_timer_check` : cmdline
+/**
+ * Under software emulation the kernel's IO-APIC timer test can fail and panic the boot; it
+ * proves nothing in a VM. `cloud-init=disabled` (read by cloud-init's systemd generator) skips
+ * its four stages, tens of seconds under TCG, when the root disk already holds their result.
+ */
+function vmmCmdline(cmdline: string, spec: CheckedLaunch, skipCloudInit: boolean): string {
+  const words = cmdline.split(' ')
+  const extra = [
+    ...(spec.vmm === 'qemu' && spec.accel === 'tcg' && !words.includes('no_timer_check') ? ['no_timer_check'] : []),
+    ...(skipCloudInit && !words.includes('cloud-init=disabled') ? ['cloud-init=disabled'] : [])
+  ]
+  return [cmdline, ...extra].join(' ')
+}
+
+/**
+ * The CIDATA digest whose cloud-init run the root disk holds, finished with nothing failed:
+ * carried over from a boot made without cloud-init, or read from the previous boot's log.
+ */
+async function cloudInitDoneFor(previous: InstanceRecord | undefined, previousGuestLog: string): Promise<string | undefined> {
+  if (previous?.cloudInitDone !== undefined) return previous.cloudInitDone
+  if (previous?.cidataDigest === undefined) return undefined
+  const { cloudInit } = await guestLogFacts(previousGuestLog)
+  return cloudInit.finished && !cloudInit.problems.some((p) => p.kind === 'failed') ? previous.cidataDigest : undefined
 }
 
 /** Download progress goes to the caller as it comes; the launch log gets each phase once. */

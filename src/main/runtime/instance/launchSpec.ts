@@ -1,3 +1,4 @@
+import type { NamedImage } from '../../../shared/api/images'
 import { invalidInput } from '../errors'
 import type { ServiceArgsInput, ServiceEnvInput } from '../disk/serviceEnv'
 import type { AccelSetting } from '../vmm/qemu/qemuHost'
@@ -18,11 +19,14 @@ export interface LaunchSpec {
   vmm?: string
   image?: string
   accel?: AccelSetting
+  /** Install Docker in the guest at first boot, as the reference always does (cloud images only). */
+  docker?: boolean
   /** Seconds the guest gives the service after the power button before powering off anyway. */
   guestGraceSeconds?: number
 }
 
-export interface CheckedLaunch extends Omit<LaunchSpec, 'vmm' | 'image' | 'accel'> {
+export interface CheckedLaunch extends Omit<LaunchSpec, 'vmm' | 'image' | 'accel' | 'docker'> {
+  docker: boolean
   memoryBytes: number
   vcpus: number
   storageBytes: number
@@ -34,7 +38,7 @@ export interface CheckedLaunch extends Omit<LaunchSpec, 'vmm' | 'image' | 'accel
 /** What a launch uses where the user chose nothing: from the settings, with `auto` already decided. */
 export interface LaunchDefaults {
   vmm: VmmKind
-  image: 'ubuntu' | 'dev'
+  image: NamedImage
   accel: AccelSetting
 }
 
@@ -49,6 +53,9 @@ export function checkLaunchSpec(spec: LaunchSpec, defaults: LaunchDefaults): Che
   const image = parseImageChoice(spec.image ?? defaults.image)
   const accel = spec.accel ?? defaults.accel
   if (!['auto', 'kvm', 'tcg'].includes(accel)) throw invalidInput('accel', `must be auto, kvm or tcg, got ${JSON.stringify(accel)}`)
+  const docker = spec.docker ?? false
+  if (typeof docker !== 'boolean') throw invalidInput('docker', 'must be true or false')
+  if (docker && image === 'dev') throw invalidInput('docker', 'the dev guest has no package manager to install Docker with; use --image debian or ubuntu')
   if (vmm === 'cloud-hypervisor' && accel === 'tcg') throw invalidInput('accel', 'cloud-hypervisor runs on KVM only; use --vmm qemu for software emulation (tcg)')
   const memoryBytes = spec.memoryBytes ?? 512 * MiB
   if (!Number.isSafeInteger(memoryBytes) || memoryBytes < 128 * MiB || memoryBytes % MiB !== 0) throw invalidInput('memory', 'must be a whole number of MiB, at least 128 MiB')
@@ -59,7 +66,7 @@ export function checkLaunchSpec(spec: LaunchSpec, defaults: LaunchDefaults): Che
   if (spec.guestGraceSeconds !== undefined && (!Number.isSafeInteger(spec.guestGraceSeconds) || spec.guestGraceSeconds < 0 || spec.guestGraceSeconds > 3600)) {
     throw invalidInput('grace', 'must be a whole number of seconds from 0 to 3600')
   }
-  return { ...spec, memoryBytes, vcpus, storageBytes, vmm, image, accel }
+  return { ...spec, memoryBytes, vcpus, storageBytes, vmm, image, accel, docker }
 }
 
 /**

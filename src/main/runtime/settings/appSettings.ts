@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { MAX_GRACE_SECONDS } from '../../../shared/api/instances'
+import { NAMED_IMAGES } from '../../../shared/api/images'
 import type { AppSettingsInfo } from '../../../shared/api/settings'
 import { appDirs } from '../appDirs'
 import { formatSize } from '../disk/parseSize'
@@ -46,7 +47,7 @@ const sizeOf = (bytes: number): string => (Number.isSafeInteger(bytes) && bytes 
 
 const settingsShape = {
   defaultVmm: oneOf(['auto', 'cloud-hypervisor', 'qemu']),
-  defaultImage: oneOf(['ubuntu', 'dev']),
+  defaultImage: oneOf(NAMED_IMAGES),
   defaultAccel: oneOf(['auto', 'kvm', 'tcg']),
   graceSeconds: wholeNumber(0, MAX_GRACE_SECONDS, `of seconds from 0 to ${MAX_GRACE_SECONDS}`),
   logMaxBytes: wholeNumber(MIN_LOG_BYTES, MAX_LOG_BYTES, `of bytes from ${sizeOf(MIN_LOG_BYTES)} to ${sizeOf(MAX_LOG_BYTES)}`, sizeOf),

@@ -11,7 +11,7 @@ import { buildDirName, discardBuild, removeLeftovers, syncPath } from '../devGue
 import { cancelled } from '../httpClient'
 import { fetchSuiteRelease } from './debianRelease'
 import { debianInputs, type DebianInputsRequest } from './debianInputs'
-import { DEBIAN_BUILD_FORMAT, DEBIAN_FILES, debianBuildName, debianInputsHash, readDebianManifest, type DebianManifest } from './debianManifest'
+import { bpvmPartsDigest, DEBIAN_BUILD_FORMAT, DEBIAN_FILES, debianBuildName, debianInputsHash, readDebianManifest, type DebianManifest } from './debianManifest'
 import { installedPackages } from './dpkgStatus'
 import { writeGuestTreeFiles, ROOT_FS_LABEL } from './guestTreeFiles'
 import { runMmdebstrap } from './mmdebstrap'
@@ -155,6 +155,7 @@ async function buildInto(context: BuildContext): Promise<DebianManifest> {
   const manifest: DebianManifest = {
     format: DEBIAN_BUILD_FORMAT,
     hash: context.hash,
+    bpvmParts: bpvmPartsDigest(),
     builtAt: new Date().toISOString(),
     buildMs: Math.round(performance.now() - context.started),
     suite: inputs.suite,

@@ -21,6 +21,8 @@ export const debianManifestSchema = z.object({
   format: z.literal(DEBIAN_BUILD_FORMAT),
   /** The inputs hash; the build's directory is `<suite>-<first 12 of it>`. */
   hash: z.string(),
+  /** Of what bpvm itself puts in the image (see `bpvmPartsDigest`): a build by another bpvm version differs. */
+  bpvmParts: z.string(),
   builtAt: z.string(),
   buildMs: z.number().int().nonnegative(),
   suite: z.string(),
@@ -36,11 +38,15 @@ export const debianManifestSchema = z.object({
 
 export type DebianManifest = z.infer<typeof debianManifestSchema>
 
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex')
+
+/** The build format and the files bpvm adds to the tree. */
+export const bpvmPartsDigest = (): string =>
+  sha256(JSON.stringify({ format: DEBIAN_BUILD_FORMAT, files: guestTreeFiles().map((f) => [f.path, f.content, f.link === true]) }))
+
 /** Suite, mirror, packages, the suite's release file (so: the versions) and what bpvm adds. */
 export function debianInputsHash(inputs: DebianInputs, releaseSha256: string): string {
-  const files = guestTreeFiles().map((f) => [f.path, f.content, f.link === true])
-  const text = JSON.stringify({ format: DEBIAN_BUILD_FORMAT, suite: inputs.suite, mirror: inputs.mirror, packages: inputs.packages, release: releaseSha256, files })
-  return createHash('sha256').update(text).digest('hex')
+  return sha256(JSON.stringify({ bpvm: bpvmPartsDigest(), suite: inputs.suite, mirror: inputs.mirror, packages: inputs.packages, release: releaseSha256 }))
 }
 
 export const debianBuildName = (suite: string, hash: string): string => `${suite}-${hash.slice(0, 12)}`

@@ -23,6 +23,18 @@ const MASKED_UNITS = [
   'fstrim.timer', 'getty@tty1.service', 'systemd-pstore.service'
 ]
 
+/**
+ * cloud-init looks only for bpvm's NoCloud disk (probing for a dozen clouds costs seconds and
+ * can hang on a metadata address), and runs only modules that have something to do here: the
+ * guest has no SSH server, locales, snap or default user, and those modules only warn or fail,
+ * which would hide a real failure among them.
+ */
+const CLOUD_CFG = `datasource_list: [ NoCloud, None ]
+cloud_init_modules: [ migrator, seed_random, bootcmd, write-files, growpart, resizefs, disk_setup, mounts, set_hostname, update_hostname, update_etc_hosts, ca-certs ]
+cloud_config_modules: [ apt-pipelining, apt-configure, ntp, timezone, runcmd ]
+cloud_final_modules: [ package-update-upgrade-install, write-files-deferred, scripts-vendor, scripts-per-once, scripts-per-boot, scripts-per-instance, scripts-user, install-hotplug, phone-home, final-message, power-state-change ]
+`
+
 const enable = (target: string, unit: string): TreeFile => ({ path: `${SYSTEMD}/${target}.wants/${unit}`, content: `${LIB_SYSTEMD}/${unit}`, link: true })
 
 export function guestTreeFiles(): TreeFile[] {
@@ -32,8 +44,7 @@ export function guestTreeFiles(): TreeFile[] {
     { path: 'etc/hosts', content: '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' },
     // The host's resolver settings must not leak into the image; the guest's come from its network-config.
     { path: 'etc/resolv.conf', content: '../run/systemd/resolve/stub-resolv.conf', link: true },
-    // cloud-init looks only for bpvm's NoCloud disk: probing for a dozen clouds costs seconds and can hang on a metadata address.
-    { path: 'etc/cloud/cloud.cfg.d/90-bpvm.cfg', content: 'datasource_list: [ NoCloud, None ]\n' },
+    { path: 'etc/cloud/cloud.cfg.d/90-bpvm.cfg', content: CLOUD_CFG },
     // networkd renders what cloud-init writes for the NIC; resolved takes its DNS servers.
     enable('multi-user.target', 'systemd-networkd.service'),
     enable('sockets.target', 'systemd-networkd.socket'),
