@@ -1,7 +1,7 @@
 // One launch of the dev guest through the runtime API, as the CLI makes it, then its teardown:
 // how long the launch call takes, when the guest first prints, when the service has started,
 // and how long the teardown takes.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { instancePaths } from '../src/main/runtime/instance/instanceRecord'
 import { launchInstance, type LaunchStep } from '../src/main/runtime/instance/launchInstance'
@@ -50,14 +50,17 @@ export interface LaunchTimes {
 }
 
 /** Launches, waits for the service to start, tears down; fails if the teardown did not end the way `teardown` asks. */
-export async function launchRound(spec: LaunchSpec, teardown: TeardownOptions): Promise<LaunchTimes> {
+export async function launchRound(spec: LaunchSpec, teardown: TeardownOptions, bootTimeoutMs = BOOT_TIMEOUT_MS): Promise<LaunchTimes> {
   const { serialLog } = instancePaths(spec.name)
-  // QEMU appends to the serial log at every boot: started empty, its first byte and marker are this boot's.
-  await rm(serialLog, { force: true })
+  // Moved aside as the launch itself would (so a relaunch still reads the last boot's log),
+  // before the watches start: the first byte and marker they see are this boot's.
+  await rename(serialLog, `${serialLog}.1`).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error
+  })
   const watch = new AbortController()
   const started = Date.now()
-  const firstByte = firstSerialByteAt(serialLog, BOOT_TIMEOUT_MS, { signal: watch.signal })
-  const serviceStarted = waitForSerial(serialLog, (line) => line.includes(`${MARKER_PREFIX} ${SERVICE_STARTED}`), BOOT_TIMEOUT_MS, { signal: watch.signal }).then(() => Date.now())
+  const firstByte = firstSerialByteAt(serialLog, bootTimeoutMs, { signal: watch.signal })
+  const serviceStarted = waitForSerial(serialLog, (line) => line.includes(`${MARKER_PREFIX} ${SERVICE_STARTED}`), bootTimeoutMs, { signal: watch.signal }).then(() => Date.now())
   // A failed launch stops the watches; their rejections are not this round's error.
   firstByte.catch(() => undefined)
   serviceStarted.catch(() => undefined)
@@ -70,7 +73,7 @@ export async function launchRound(spec: LaunchSpec, teardown: TeardownOptions): 
     const returned = returnedAt - started
     const steps = Object.fromEntries(marks.map((mark, i) => [mark.step, (marks[i + 1]?.at ?? returnedAt) - mark.at]))
     const [firstAt, serviceAt] = await Promise.all([firstByte, serviceStarted])
-    if (firstAt === undefined) throw new Error(`${spec.name}: the guest printed nothing within ${BOOT_TIMEOUT_MS / 1000} s`)
+    if (firstAt === undefined) throw new Error(`${spec.name}: the guest printed nothing within ${bootTimeoutMs / 1000} s`)
     const teardownStarted = Date.now()
     const report = await teardownInstance(spec.name, teardown)
     launched = false

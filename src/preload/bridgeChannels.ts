@@ -19,7 +19,7 @@ type Complete<L extends { readonly [K in ApiDomain]: VerbsOf<(typeof API)[K]> }>
 const apiVerbs = {
   instances: ['launch', 'list', 'get', 'teardown', 'teardownAll'],
   logs: ['read', 'subscribe', 'unsubscribe'],
-  images: ['list', 'pull', 'buildDev', 'remove'],
+  images: ['list', 'pull', 'buildDev', 'buildDebian', 'remove'],
   host: ['doctor', 'interfaces'],
   settings: ['get', 'update'],
   tasks: ['list', 'cancel']

@@ -35,6 +35,7 @@ const CASES: Record<string, Case> = {
   'images:list': { malformed: [] },
   'images:pull': { malformed: { bogus: 1 } },
   'images:buildDev': { malformed: 'now' },
+  'images:buildDebian': { malformed: { include: 'socat' } },
   'images:remove': { malformed: { name: 'ubuntu/nope', force: 'yes' }, wellFormed: { name: 'ubuntu/nope', force: true }, wouldBe: 'IMAGE_NOT_FOUND' },
   'host:doctor': { malformed: { bogus: 1 } },
   'host:interfaces': { malformed: 42 },

@@ -37,7 +37,6 @@ describe('cloud-init documents', () => {
       match: { macaddress: '52:54:00:ab:cd:0f' },
       dhcp4: false,
       dhcp6: false,
-      'accept-ra': false,
       addresses: ['172.30.0.2/24'],
       routes: [{ to: '0.0.0.0/0', via: '172.30.0.1' }],
       nameservers: { addresses: ['1.1.1.1', '8.8.8.8'] }
@@ -69,7 +68,7 @@ describe('cloud-init documents', () => {
     ])
     const unit = doc.write_files.find((f) => f.path === '/etc/systemd/system/launch.service')?.content ?? ''
     const unitLines = unit.split('\n')
-    for (const line of ['Type=simple', 'Restart=no', 'KillSignal=SIGINT', 'Wants=network-online.target', 'After=srv.mount mnt-data.mount network-online.target', 'ExecStart=/bin/sh /usr/local/lib/bpvm/run-service', 'ExecStopPost=/bin/sh /usr/local/lib/bpvm/service-exited']) {
+    for (const line of ['Type=simple', 'Restart=no', 'KillSignal=SIGINT', 'After=srv.mount mnt-data.mount network.target', 'ExecStartPre=/bin/sh /usr/local/lib/bpvm/wait-for-route', 'ExecStart=/bin/sh /usr/local/lib/bpvm/run-service', 'ExecStopPost=/bin/sh /usr/local/lib/bpvm/service-exited']) {
       expect(unitLines).toContain(line)
     }
     expect(doc.write_files.map((f) => f.path)).not.toContain('/etc/docker/daemon.json')
@@ -85,7 +84,7 @@ describe('cloud-init documents', () => {
     expect(doc.package_update).toBe(true)
     expect(doc.packages).toEqual(['docker.io'])
     const unit = doc.write_files.find((f) => f.path === '/etc/systemd/system/launch.service')?.content ?? ''
-    expect(unit.split('\n')).toContain('After=srv.mount mnt-data.mount network-online.target docker.service')
+    expect(unit.split('\n')).toContain('After=srv.mount mnt-data.mount network.target docker.service')
   })
 
   it('tags instance ids with the user-data and network-config, so a change is applied again on a relaunch', () => {

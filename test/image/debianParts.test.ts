@@ -91,12 +91,13 @@ describe('writing into a built tree', () => {
     expect(await readlink(join(tree, 'etc/systemd/system/fstrim.timer'))).toBe('/dev/null')
   })
 
-  it('adds bpvm\'s files: root by label, NoCloud only, networkd online on IPv4, the timers masked', async () => {
+  it('adds bpvm\'s files: root by label, NoCloud only, online once the IPv4 route is there, the timers masked', async () => {
     const tree = await tempDir()
     await writeGuestTreeFiles(tree)
     expect(await readFile(join(tree, 'etc/fstab'), 'utf8')).toBe('LABEL=bpvm-root / ext4 defaults,errors=remount-ro 0 1\n')
     expect(await readFile(join(tree, 'etc/cloud/cloud.cfg.d/90-bpvm.cfg'), 'utf8')).toMatch(/^datasource_list: \[ NoCloud, None \]$/m)
-    expect(await readFile(join(tree, 'etc/systemd/system/systemd-networkd-wait-online.service.d/bpvm.conf'), 'utf8')).toContain('--any --ipv4')
+    expect(await readFile(join(tree, 'etc/systemd/system/systemd-networkd-wait-online.service.d/bpvm.conf'), 'utf8')).toContain('ExecStart=/bin/sh /usr/local/lib/bpvm/wait-online')
+    expect(await readFile(join(tree, 'usr/local/lib/bpvm/wait-online'), 'utf8')).toContain('ip -4 route show default')
     expect(await readlink(join(tree, 'etc/systemd/system/apt-daily.timer'))).toBe('/dev/null')
     expect(await readlink(join(tree, 'etc/resolv.conf'))).toBe('../run/systemd/resolve/stub-resolv.conf')
     expect(guestTreeFiles().filter((f) => f.path.includes('..'))).toEqual([])

@@ -65,6 +65,7 @@ export function createFakeApi(): FakeApi {
       list: vi.fn<BpvmApi['images']['list']>(async () => ok({ cacheDir: '/cache', images: [] })),
       pull: vi.fn<BpvmApi['images']['pull']>(async () => ok(task({ kind: 'image-pull', title: 'Download Ubuntu 24.04' }))),
       buildDev: vi.fn<BpvmApi['images']['buildDev']>(async () => ok(task({ kind: 'image-build-dev', title: 'Build the dev guest' }))),
+      buildDebian: vi.fn<BpvmApi['images']['buildDebian']>(async () => ok(task({ kind: 'image-build-debian', title: 'Build the Debian image (bookworm)' }))),
       remove: vi.fn<BpvmApi['images']['remove']>(async ({ name }) => ok({ name, dir: `/cache/${name}`, freedBytes: 0 }))
     },
     host: {

@@ -21,6 +21,7 @@ const VALID_REQUESTS: Record<string, unknown> = {
   'images:list': undefined,
   'images:pull': {},
   'images:buildDev': undefined,
+  'images:buildDebian': { include: ['socat'] },
   'images:remove': { name: 'dev/abc' },
   'host:doctor': undefined,
   'host:interfaces': undefined,

@@ -1,4 +1,6 @@
-import { API, type ImageEntry, type ImageList, type TaskInfo } from '../../shared/api'
+import { API, type DebianBuildRequest, type ImageEntry, type ImageList, type TaskInfo } from '../../shared/api'
+import { buildDebianImage } from '../runtime/image/debian/buildDebianImage'
+import { DEFAULT_SUITE } from '../runtime/image/debian/debianInputs'
 import { appDirs } from '../runtime/appDirs'
 import { buildDevGuest } from '../runtime/image/devGuest/buildDevGuest'
 import { listImages, type CachedImage } from '../runtime/image/imageCatalog'
@@ -13,6 +15,7 @@ export function imageHandlers(tasks: TaskRegistry): HandlerEntry[] {
     handle(API.images.list, async () => imageList()),
     handle(API.images.pull, async () => tasks.running('image-pull') ?? startPull(tasks)),
     handle(API.images.buildDev, async () => tasks.running('image-build-dev') ?? startDevBuild(tasks)),
+    handle(API.images.buildDebian, async (request) => tasks.running('image-build-debian') ?? startDebianBuild(tasks, request ?? {})),
     handle(API.images.remove, ({ name, force }) => removeImageIfUnused(name, { force: force === true }))
   ]
 }
@@ -45,6 +48,20 @@ function startPull(tasks: TaskRegistry): TaskInfo {
 
 function pullProgress({ phase, message, download }: UbuntuPullProgress): TaskProgress {
   return { step: phase, message, ...(download ? { bytes: download.bytes, totalBytes: download.total, percent: download.percent } : {}) }
+}
+
+/** One Debian build at a time: asking again while one runs answers with that task. */
+function startDebianBuild(tasks: TaskRegistry, request: DebianBuildRequest): TaskInfo {
+  return tasks.start({
+    kind: 'image-build-debian',
+    title: `Build the Debian image (${request.suite ?? DEFAULT_SUITE})`,
+    target: 'debian',
+    cancellable: true,
+    async run({ signal, progress }) {
+      const image = await buildDebianImage({ ...request, signal, onProgress: ({ phase, message }) => progress({ step: phase, message }) })
+      progress({ step: 'ready', message: image.fromCache ? `${image.name} was already built` : `${image.name} is ready in ${image.dir}` })
+    }
+  })
 }
 
 // buildDevGuest takes no abort signal, so this task cannot be cancelled.

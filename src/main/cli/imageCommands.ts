@@ -43,11 +43,15 @@ function describeDebian(image: DebianImage): string {
   ].join('\n')
 }
 
-/** Runs `body` with a signal that Ctrl-C aborts, so a long step stops cleanly and undoes itself. */
+/**
+ * Runs `body` with a signal that Ctrl-C aborts, so a long step stops cleanly and undoes itself.
+ * The listener stays until the body is done: with none left, a later Ctrl-C (or a loader's own
+ * handler, such as tsx's) would end the process before the undoing is over.
+ */
 async function withInterrupt<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const cancel = new AbortController()
   const onInterrupt = (): void => cancel.abort()
-  process.once('SIGINT', onInterrupt)
+  process.on('SIGINT', onInterrupt)
   try {
     return await body(cancel.signal)
   } finally {
@@ -146,18 +150,14 @@ export function registerImageCommands(program: Command): void {
     .action(async (_image: string, options: { json?: boolean }) => {
       const progress = options.json !== true && process.stderr.isTTY === true ? terminalProgress(process.stderr) : undefined
       // Ctrl-C stops cleanly: what was downloaded stays for the next pull to resume.
-      const cancel = new AbortController()
-      const onInterrupt = (): void => cancel.abort()
-      process.once('SIGINT', onInterrupt)
       await runAction(
         options.json,
         async () => {
           const { pullUbuntu } = await import('../runtime/image/ubuntuImage')
           try {
-            return await pullUbuntu({ signal: cancel.signal, ...(progress ? { onProgress: progress.onProgress } : {}) })
+            return await withInterrupt((signal) => pullUbuntu({ signal, ...(progress ? { onProgress: progress.onProgress } : {}) }))
           } finally {
             progress?.end()
-            process.off('SIGINT', onInterrupt)
           }
         },
         describeUbuntu

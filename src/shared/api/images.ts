@@ -23,6 +23,12 @@ export interface ImageList {
   images: ImageEntry[]
 }
 
+export interface DebianBuildRequest {
+  suite?: string
+  mirror?: string
+  include?: string[]
+}
+
 export interface RemovedImageInfo {
   name: string
   dir: string
@@ -35,6 +41,18 @@ export const imagesApi = {
   pull: channel<undefined, TaskInfo>('images:pull', noRequest),
   /** Builds the offline dev guest as a task. */
   buildDev: channel<undefined, TaskInfo>('images:buildDev', noRequest),
+  /** Builds (or finds in the cache) the Debian cloud guest as a cancellable task; default: bookworm from the host's mirror. */
+  buildDebian: channel<DebianBuildRequest | undefined, TaskInfo>(
+    'images:buildDebian',
+    z
+      .object({
+        suite: z.string().min(1).max(64).optional(),
+        mirror: z.string().min(1).max(2048).optional(),
+        include: z.array(z.string().min(1).max(128)).max(200).optional()
+      })
+      .strict()
+      .optional()
+  ),
   remove: channel<{ name: string; force?: boolean }, RemovedImageInfo>(
     'images:remove',
     z.object({ name: z.string().min(1).max(4096), force: z.boolean().optional() }).strict()

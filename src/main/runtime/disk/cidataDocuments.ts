@@ -7,7 +7,7 @@ import {
   GUEST_SERVICE_MOUNT,
   SERVICE_DISK_LABEL
 } from './guestLayout'
-import { GUEST_RUN_SERVICE, GUEST_SERVICE_EXITED, runServiceScript, serviceExitedScript } from './guestServiceScripts'
+import { GUEST_RUN_SERVICE, GUEST_SERVICE_EXITED, GUEST_WAIT_FOR_ROUTE, runServiceScript, serviceExitedScript, waitForRouteScript } from './guestServiceScripts'
 
 /** Checked network and identity settings for one guest. */
 export interface CidataConfig {
@@ -39,9 +39,6 @@ export function networkConfig(config: CidataConfig): string {
         match: { macaddress: config.mac },
         dhcp4: false,
         dhcp6: false,
-        // With router advertisements accepted, networkd keeps the link "configuring" while it
-        // solicits a router that never answers (about 13 s), and network-online.target waits.
-        'accept-ra': false,
         addresses: [`${config.address}/${config.prefix}`],
         // `0.0.0.0/0`, not `default`: cloud-init before 23.1 (Debian 12 has 22.4) fails its whole network stage on the latter.
         routes: [{ to: '0.0.0.0/0', via: config.gateway }],
@@ -61,20 +58,20 @@ function unitFile(sections: UnitSections): string {
 }
 
 /**
- * The systemd unit that runs the service once both disks are mounted and the network is up
- * (the service talks to its chain at once), and after Docker when the launch asked for it.
+ * The systemd unit that runs the service once both disks are mounted and the NIC has its
+ * route (the service talks to its chain at once), and after Docker when the launch asked for it.
  */
 export function launchUnit(options: { docker: boolean }): string {
   return unitFile({
     Unit: [
       ['Description', 'Blueprint service'],
-      ['Wants', 'network-online.target'],
-      ['After', ['srv.mount', 'mnt-data.mount', 'network-online.target', ...(options.docker ? ['docker.service'] : [])].join(' ')]
+      ['After', ['srv.mount', 'mnt-data.mount', 'network.target', ...(options.docker ? ['docker.service'] : [])].join(' ')]
     ],
     Service: [
       ['Type', 'simple'],
       // Through sh, so the scripts run even if the FAT mount ever drops the exec bit. The
       // wrapper prints the start marker for the host, then becomes /srv/launch.
+      ['ExecStartPre', `/bin/sh ${GUEST_WAIT_FOR_ROUTE}`],
       ['ExecStart', `/bin/sh ${GUEST_RUN_SERVICE}`],
       ['ExecStopPost', `/bin/sh ${GUEST_SERVICE_EXITED}`],
       ['Restart', 'no'],
@@ -113,6 +110,7 @@ function userDataConfig(options: { docker: boolean }): Record<string, unknown> {
       { path: '/etc/systemd/system/launch.service', permissions: '0644', content: launchUnit(options) },
       { path: GUEST_RUN_SERVICE, permissions: '0755', content: runServiceScript() },
       { path: GUEST_SERVICE_EXITED, permissions: '0755', content: serviceExitedScript() },
+      { path: GUEST_WAIT_FOR_ROUTE, permissions: '0755', content: waitForRouteScript() },
       // Docker's images and volumes live on the data disk, not the root image.
       ...(options.docker ? [{ path: '/etc/docker/daemon.json', permissions: '0644', content: `${JSON.stringify({ 'data-root': `${GUEST_DATA_MOUNT}/docker` }, null, 2)}\n` }] : [])
     ],

@@ -10,6 +10,29 @@ import { MARKER_PREFIX, SERVICE_EXITED, SERVICE_STARTED } from '../vmm/guestMark
 export const GUEST_SCRIPT_DIR = '/usr/local/lib/bpvm'
 export const GUEST_RUN_SERVICE = `${GUEST_SCRIPT_DIR}/run-service`
 export const GUEST_SERVICE_EXITED = `${GUEST_SCRIPT_DIR}/service-exited`
+export const GUEST_WAIT_FOR_ROUTE = `${GUEST_SCRIPT_DIR}/wait-for-route`
+
+/** How long the unit waits for the NIC's default route before starting the service anyway. */
+export const ROUTE_WAIT_SECONDS = 60
+
+/**
+ * Waits until the guest has a default IPv4 route, the one way to the chain the service talks
+ * to at once. Not network-online.target: with systemd-networkd that also waits for IPv6 router
+ * solicitations on a network that has no router (about 12 s under emulation), and cloud-init
+ * 22.4 cannot turn those off for a static address.
+ */
+export function waitForRouteScript(): string {
+  return `#!/bin/sh
+tries=0
+while [ "$tries" -lt ${ROUTE_WAIT_SECONDS * 10} ]; do
+  if [ -n "$(ip -4 route show default 2>/dev/null)" ]; then exit 0; fi
+  sleep 0.1
+  tries=$((tries + 1))
+done
+echo "bpvm: no default route after ${ROUTE_WAIT_SECONDS} s; starting the service anyway" >&2
+exit 0
+`
+}
 
 /** Prints the started marker with its own pid, which the service then takes over by exec. */
 export function runServiceScript(launchScript: string = GUEST_LAUNCH_SCRIPT): string {

@@ -36,9 +36,11 @@ export interface LaunchForm {
   storageGiB: string
   /** '' = the default from the settings. */
   vmm: '' | 'auto' | 'cloud-hypervisor' | 'qemu'
-  image: '' | 'ubuntu' | 'dev' | 'custom'
+  image: '' | 'ubuntu' | 'debian' | 'dev' | 'custom'
   customImage: string
   accel: '' | 'auto' | 'kvm' | 'tcg'
+  /** Install Docker in the guest at first boot. */
+  docker: boolean
 }
 
 /** The reference's environment for a local Tangle node. */
@@ -70,7 +72,8 @@ export function defaultLaunchForm(): LaunchForm {
     vmm: '',
     image: '',
     customImage: '',
-    accel: ''
+    accel: '',
+    docker: false
   }
 }
 
@@ -129,6 +132,7 @@ export function validateLaunchForm(form: LaunchForm): FieldErrors {
   set('vcpus', wholeInRange(form.vcpus, 1, 64, 'vCPUs'))
   set('storageGiB', wholeInRange(form.storageGiB, 1, 64 * 1024, 'GiB'))
   if (form.image === 'custom') set('customImage', form.customImage.trim() === '' ? 'is required for a custom image' : undefined)
+  set('docker', form.docker && form.image === 'dev' ? 'the dev guest has no package manager to install Docker with; choose Debian or Ubuntu' : undefined)
   if (form.vmm === 'cloud-hypervisor' && form.accel === 'tcg') set('accel', 'cloud-hypervisor runs on KVM only; choose QEMU for software emulation (tcg)')
   return errors
 }
@@ -171,6 +175,7 @@ export function buildLaunchRequest(form: LaunchForm): LaunchRequest {
   if (form.image === 'custom') request.image = form.customImage.trim()
   else if (form.image) request.image = form.image
   if (form.accel) request.accel = form.accel
+  if (form.docker) request.docker = true
   return request
 }
 
@@ -220,7 +225,8 @@ export const launchFieldOf = fieldMapper({
   storage: 'storageGiB',
   vmm: 'vmm',
   image: 'image',
-  accel: 'accel'
+  accel: 'accel',
+  docker: 'docker'
 })
 
 /** Errors that mean the host is missing something, not that the form is wrong: the Host view says how to fix them. */

@@ -7,6 +7,7 @@ export const VMM_CHOICES = [
 
 export const IMAGE_CHOICES = [
   { value: 'ubuntu', label: 'Ubuntu 24.04 cloud image' },
+  { value: 'debian', label: 'Debian 12 cloud guest (built locally)' },
   { value: 'dev', label: 'Dev guest (offline, small)' }
 ] as const
 

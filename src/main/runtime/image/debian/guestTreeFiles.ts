@@ -1,3 +1,4 @@
+import { waitForRouteScript } from '../../disk/guestServiceScripts'
 import { writeTreeFile, writeTreeLink } from './treeWriter'
 
 /**
@@ -12,6 +13,8 @@ export interface TreeFile {
   /** A file's content, or a link's target. */
   content: string
   link?: true
+  /** A file's mode; default 644. */
+  mode?: number
 }
 
 const SYSTEMD = 'etc/systemd/system'
@@ -52,11 +55,13 @@ export function guestTreeFiles(): TreeFile[] {
     enable('multi-user.target', 'systemd-resolved.service'),
     { path: `${SYSTEMD}/dbus-org.freedesktop.network1.service`, content: `${LIB_SYSTEMD}/systemd-networkd.service`, link: true },
     { path: `${SYSTEMD}/dbus-org.freedesktop.resolve1.service`, content: `${LIB_SYSTEMD}/systemd-resolved.service`, link: true },
-    // Online once the NIC has its IPv4 address and route: by default it waits for every link,
-    // IPv6 included, which on a network without router advertisements takes many seconds.
+    // Online means: the NIC has its default IPv4 route. networkd's own wait also waits out IPv6
+    // router solicitations on a network that has no router (about 12 s under emulation), and
+    // cloud-init 22.4 cannot turn those off for a static address.
+    { path: 'usr/local/lib/bpvm/wait-online', content: waitForRouteScript(), mode: 0o755 },
     {
       path: `${SYSTEMD}/systemd-networkd-wait-online.service.d/bpvm.conf`,
-      content: '[Service]\nExecStart=\nExecStart=/lib/systemd/systemd-networkd-wait-online --any --ipv4 --timeout=60\n'
+      content: '[Service]\nExecStart=\nExecStart=/bin/sh /usr/local/lib/bpvm/wait-online\n'
     },
     // A guest has no use for nested virtualisation, and loading these costs seconds under TCG.
     { path: 'etc/modprobe.d/bpvm.conf', content: 'blacklist kvm\nblacklist kvm_amd\nblacklist kvm_intel\n' },
@@ -67,6 +72,6 @@ export function guestTreeFiles(): TreeFile[] {
 export async function writeGuestTreeFiles(tree: string, files: readonly TreeFile[] = guestTreeFiles()): Promise<void> {
   for (const file of files) {
     if (file.link) await writeTreeLink(tree, file.path, file.content)
-    else await writeTreeFile(tree, file.path, file.content)
+    else await writeTreeFile(tree, file.path, file.content, file.mode)
   }
 }
