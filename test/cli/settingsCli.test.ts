@@ -46,8 +46,8 @@ describe('bpvm settings', () => {
 
   it('changes what the options say, keeps it, and --reset goes back to the defaults', async () => {
     const { cli, file } = await freshHome()
-    const set = await cli(['--vmm', 'qemu', '--image', 'dev', '--accel', 'tcg', '--grace', '5', '--log-size', '1G', '--on-quit', 'stop', '--theme', 'dark', '--json'])
-    const changed = { defaultVmm: 'qemu', defaultImage: 'dev', defaultAccel: 'tcg', graceSeconds: 5, logMaxBytes: 2 ** 30, onQuit: 'stop', theme: 'dark' }
+    const set = await cli(['--vmm', 'qemu', '--image', 'debian', '--accel', 'tcg', '--grace', '5', '--log-size', '1G', '--on-quit', 'stop', '--theme', 'dark', '--json'])
+    const changed = { defaultVmm: 'qemu', defaultImage: 'debian', defaultAccel: 'tcg', graceSeconds: 5, logMaxBytes: 2 ** 30, onQuit: 'stop', theme: 'dark' }
     expect(envelope(set)).toEqual({ ok: true, value: changed })
     expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(changed)
 
@@ -64,7 +64,7 @@ describe('bpvm settings', () => {
 
   it.each([
     [['--vmm', 'firecracker'], '--vmm: must be one of auto, cloud-hypervisor, qemu; got "firecracker"'],
-    [['--image', 'debian'], '--image: must be one of ubuntu, dev; got "debian"'],
+    [['--image', 'alpine'], '--image: must be one of ubuntu, debian, dev; got "alpine"'],
     [['--accel', 'hvf'], '--accel: must be one of auto, kvm, tcg; got "hvf"'],
     [['--grace', '3601'], '--grace: must be a whole number of seconds from 0 to 3600; got 3601'],
     [['--grace=-1'], '--grace: must be a whole number of seconds from 0 to 3600; got -1'],

@@ -88,7 +88,7 @@ describe('cloud-init documents', () => {
   })
 
   it('tags instance ids with the user-data and network-config, so a change is applied again on a relaunch', () => {
-    const { instanceId: _, ...rest } = request
+    const rest = { mac: request.mac, address: request.address, gateway: request.gateway }
     expect(cidataTag(rest)).toMatch(/^[0-9a-f]{8}$/)
     expect(cidataTag(rest)).toBe(cidataTag({ ...rest }))
     expect(cidataTag({ ...rest, docker: true })).not.toBe(cidataTag(rest))

@@ -84,7 +84,7 @@ describe('app settings', () => {
 
   const badValues: [string, unknown, RegExp][] = [
     ['defaultVmm', 'firecracker', /^defaultVmm: must be one of auto, cloud-hypervisor, qemu; got "firecracker"$/],
-    ['defaultImage', 'debian', /^defaultImage: must be one of ubuntu, dev; got "debian"$/],
+    ['defaultImage', 'alpine', /^defaultImage: must be one of ubuntu, debian, dev; got "alpine"$/],
     ['defaultAccel', 'hvf', /^defaultAccel: must be one of auto, kvm, tcg; got "hvf"$/],
     ['graceSeconds', -1, /^graceSeconds: must be a whole number of seconds from 0 to 3600; got -1$/],
     ['graceSeconds', 3601, /^graceSeconds: must be a whole number of seconds from 0 to 3600; got 3601$/],

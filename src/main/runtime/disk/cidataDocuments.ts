@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import { stringify } from 'yaml'
 import {
   DATA_DISK_LABEL,
