@@ -107,6 +107,21 @@ describe('Launch view', () => {
     })
   })
 
+  it('offers the Debian image and Docker, which the dev guest cannot have', async () => {
+    const { view, api } = await setup()
+    await fillValid(view)
+    expect(view.findAll('#launch-image option').map((o) => o.attributes('value'))).toEqual(['', 'ubuntu', 'debian', 'dev', 'custom'])
+    await view.get('#launch-image').setValue('dev')
+    await view.get('[data-field="docker"]').setValue(true)
+    expect(fieldError(view, 'docker')).toContain('the dev guest has no package manager')
+    expect(launchButton(view).attributes('disabled')).toBeDefined()
+    await view.get('#launch-image').setValue('debian')
+    expect(fieldError(view, 'docker')).toBe('')
+    await view.get('form').trigger('submit')
+    await flushPromises()
+    expect(api.instances.launch).toHaveBeenCalledWith(expect.objectContaining({ name: 'svc', image: 'debian', docker: true }))
+  })
+
   it('puts schema problems from the API on the fields they name', async () => {
     const api = createFakeApi()
     vi.mocked(api.instances.launch).mockResolvedValue(

@@ -3,6 +3,7 @@ import { flushPromises, type VueWrapper } from '@vue/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { fail } from '../../src/shared/result'
 import SettingsView from '../../src/renderer/src/views/SettingsView.vue'
+import { useTasksStore } from '../../src/renderer/src/stores/tasksStore'
 import { createFakeApi, removeFakeApi, type FakeApi } from './fakeApi'
 import { freshApp, mountWith } from './harness'
 
@@ -113,6 +114,20 @@ describe('Settings view', () => {
     dark = false
     for (const listener of listeners) listener()
     expect(document.documentElement.dataset.theme).toBe('light')
+  })
+
+  it('builds the Debian image as a task the tray follows, and says so when it cannot start', async () => {
+    const { view, api } = await setup()
+    expect(view.findAll('#settings-image option').map((o) => o.attributes('value'))).toEqual(['ubuntu', 'debian', 'dev'])
+    await view.get('[data-test="build-debian"]').trigger('click')
+    await flushPromises()
+    expect(api.images.buildDebian).toHaveBeenCalledTimes(1)
+    expect(useTasksStore().all.map((t) => t.info.kind)).toEqual(['image-build-debian'])
+    vi.mocked(api.images.buildDebian).mockResolvedValue(fail({ code: 'BACKEND_UNAVAILABLE', message: 'the runtime is restarting' }))
+    await view.get('[data-test="build-debian"]').trigger('click')
+    await flushPromises()
+    expect(view.text()).toContain('Could not start the build')
+    expect(view.text()).toContain('the runtime is restarting')
   })
 
   it('takes a refused theme back', async () => {
