@@ -4,6 +4,7 @@
 // egress interface resolves, with nothing reachable beyond it.
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { execa } from 'execa'
 
 export interface BenchNetwork {
   /** Where the launches run. */
@@ -59,5 +60,27 @@ export function deleteBenchNetwork(network: BenchNetwork): void {
     } catch {
       console.error(`could not delete the network namespace ${ns}; remove it with: ip netns delete ${ns}`)
     }
+  }
+}
+
+/** Set, to the namespace's name, in the process that runs inside it. */
+export const INSIDE_BENCH_NETWORK = 'BPVM_BENCH_NETNS'
+
+/**
+ * Runs this same bench script again inside a fresh bench namespace, with `env` (which tells it
+ * it is the inside), and deletes the namespace after it, however it ended. Returns its exit code.
+ */
+export async function runInsideBenchNetwork(env: Record<string, string>, onChild: (child: ReturnType<typeof execa>) => void): Promise<number> {
+  const network = createBenchNetwork()
+  try {
+    const child = execa('ip', ['netns', 'exec', network.ns, process.execPath, ...process.execArgv, process.argv[1]!], {
+      env: { ...env, [INSIDE_BENCH_NETWORK]: network.ns },
+      stdio: 'inherit',
+      reject: false
+    })
+    onChild(child)
+    return (await child).exitCode ?? 1
+  } finally {
+    deleteBenchNetwork(network)
   }
 }

@@ -8,15 +8,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { execa } from 'execa'
+import type { execa } from 'execa'
 import { appDirs } from '../src/main/runtime/appDirs'
 import { buildDebianImage } from '../src/main/runtime/image/debian/buildDebianImage'
 import { purgeInstance } from '../src/main/runtime/instance/instanceRecord'
-import { createBenchNetwork, deleteBenchNetwork, type BenchNetwork } from './benchNetns'
+import { INSIDE_BENCH_NETWORK as INSIDE, runInsideBenchNetwork } from './benchNetns'
 import { median, timed } from './benchRounds'
 import { benchLaunchSpec, launchRound, type LaunchTimes } from './launchRound'
 
-const INSIDE = 'BPVM_BENCH_NETNS'
 const ROUNDS = Number(process.env.BPVM_BENCH_ROUNDS ?? 5)
 const COLD_BUILDS = Number(process.env.BPVM_BENCH_COLD_BUILDS ?? 3)
 const BOOT_TIMEOUT_MS = 600_000
@@ -69,7 +68,6 @@ async function measure(): Promise<void> {
 /** Outside: the builds (they need the mirror), then the namespace and the measuring process; everything removed after. */
 async function outside(): Promise<void> {
   const home = mkdtempSync(join(tmpdir(), 'bpvm-bench-debian-'))
-  let network: BenchNetwork | undefined
   let child: ReturnType<typeof execa> | undefined
   const interrupt = (signal: NodeJS.Signals): void => {
     process.exitCode = 130
@@ -90,16 +88,9 @@ async function outside(): Promise<void> {
     console.log(`| cold (empty cache) | ${seconds(median(cold))} | ${cold.map((v) => (v / 1000).toFixed(1)).join(' ')} s |`)
     console.log(`| warm (cached build) | ${median(warm).toFixed(0)} ms | ${warm.map((v) => v.toFixed(0)).join(' ')} ms |\n`)
     if (process.exitCode === 130) return
-    network = createBenchNetwork()
-    child = execa('ip', ['netns', 'exec', network.ns, process.execPath, ...process.execArgv, process.argv[1]!], {
-      env: { BPVM_HOME: home, [INSIDE]: network.ns },
-      stdio: 'inherit',
-      reject: false
-    })
-    const { exitCode } = await child
-    if (exitCode !== 0) process.exitCode ??= exitCode ?? 1
+    const exitCode = await runInsideBenchNetwork({ BPVM_HOME: home }, (started) => (child = started))
+    if (exitCode !== 0) process.exitCode ??= exitCode
   } finally {
-    if (network) deleteBenchNetwork(network)
     rmSync(home, { recursive: true, force: true })
   }
 }

@@ -9,17 +9,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { execa } from 'execa'
+import type { execa } from 'execa'
 import { appDirs } from '../src/main/runtime/appDirs'
 import { buildDevGuest } from '../src/main/runtime/image/devGuest/buildDevGuest'
 import type { LaunchStep } from '../src/main/runtime/instance/launchInstance'
-import { createBenchNetwork, deleteBenchNetwork, type BenchNetwork } from './benchNetns'
+import { INSIDE_BENCH_NETWORK as INSIDE, runInsideBenchNetwork } from './benchNetns'
 import { median, roundsTable, WARM_ROUNDS, type RoundsRow } from './benchRounds'
 import { benchLaunchSpec, launchRound, type LaunchTimes } from './launchRound'
 import { prepareRootDisks, removeRootDisks, rootDiskReport, rootDiskRound, type RootDiskRound } from './rootDiskRounds'
-
-/** Set, to the namespace's name, in the process that runs inside it. */
-const INSIDE = 'BPVM_BENCH_NETNS'
 
 interface Round {
   disk: RootDiskRound
@@ -82,7 +79,6 @@ async function measure(): Promise<void> {
 /** Outside: the guest, the namespace and the home, made for the measuring process and always removed after it. */
 async function outside(): Promise<void> {
   const home = mkdtempSync(join(tmpdir(), 'bpvm-bench-launch-'))
-  let network: BenchNetwork | undefined
   let child: ReturnType<typeof execa> | undefined
   let interrupted = false
   // The measuring process is stopped too, and the namespace and the home still go.
@@ -96,16 +92,9 @@ async function outside(): Promise<void> {
     const guest = await buildDevGuest({ cacheDir: join(home, 'cache') })
     console.log(`dev guest ${guest.manifest.packages.kernel.name} built in ${guest.elapsedMs} ms; load ${load()}`)
     if (interrupted) return
-    network = createBenchNetwork()
-    child = execa('ip', ['netns', 'exec', network.ns, process.execPath, ...process.execArgv, process.argv[1]!], {
-      env: { BPVM_HOME: home, [INSIDE]: network.ns },
-      stdio: 'inherit',
-      reject: false
-    })
-    const { exitCode } = await child
-    if (exitCode !== 0) process.exitCode ??= exitCode ?? 1
+    const exitCode = await runInsideBenchNetwork({ BPVM_HOME: home }, (started) => (child = started))
+    if (exitCode !== 0) process.exitCode ??= exitCode
   } finally {
-    if (network) deleteBenchNetwork(network)
     rmSync(home, { recursive: true, force: true })
     // Left behind when the measuring process was interrupted.
     await removeRootDisks()

@@ -63,6 +63,24 @@ export function contentRange(response: HttpResponse): { first: number; total?: n
   return match[3] === '*' ? { first: Number(match[1]) } : { first: Number(match[1]), total: Number(match[3]) }
 }
 
+/**
+ * A small body (a checksum list, a release file) read whole into memory, at most `maxBytes`:
+ * past that the download stops and `tooLarge` says what the answer cannot be.
+ */
+export async function readSmallBody(response: HttpResponse, maxBytes: number, tooLarge: () => Error): Promise<string> {
+  const chunks: Buffer[] = []
+  let bytes = 0
+  for await (const chunk of response.body) {
+    bytes += (chunk as Buffer).length
+    if (bytes > maxBytes) {
+      response.body.destroy()
+      throw tooLarge()
+    }
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
 /** Statuses worth asking again for: the server may be back in a moment. */
 export const isTransientStatus = (status: number): boolean => status === 408 || status === 429 || status >= 500
 

@@ -1,5 +1,5 @@
 import { BpvmError } from '../errors'
-import { cancelled, checkHttpUrl, httpGet, httpStatusError } from './httpClient'
+import { cancelled, checkHttpUrl, httpGet, httpStatusError, readSmallBody } from './httpClient'
 
 /** A release's `SHA256SUMS`: file name → lowercase hex digest. */
 export type Sha256Sums = ReadonlyMap<string, string>
@@ -38,17 +38,8 @@ export async function fetchSha256Sums(url: string, signal?: AbortSignal): Promis
       await response.body.dump().catch(() => undefined)
       throw httpStatusError(url, response.status)
     }
-    const chunks: Buffer[] = []
-    let bytes = 0
-    for await (const chunk of response.body) {
-      bytes += (chunk as Buffer).length
-      if (bytes > MAX_BYTES) {
-        response.body.destroy()
-        throw new BpvmError('SHA256SUMS_INVALID', `${url} is larger than ${MAX_BYTES} bytes; not a checksum list`, { source: url })
-      }
-      chunks.push(chunk as Buffer)
-    }
-    return parseSha256Sums(Buffer.concat(chunks).toString('utf8'), url)
+    const text = await readSmallBody(response, MAX_BYTES, () => new BpvmError('SHA256SUMS_INVALID', `${url} is larger than ${MAX_BYTES} bytes; not a checksum list`, { source: url }))
+    return parseSha256Sums(text, url)
   } catch (error) {
     if (signal?.aborted) throw cancelled(`fetching ${url}`)
     if (error instanceof BpvmError) throw error

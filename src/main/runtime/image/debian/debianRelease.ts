@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { BpvmError } from '../../errors'
-import { cancelled, httpGet, httpStatusError } from '../httpClient'
+import { cancelled, httpGet, httpStatusError, readSmallBody } from '../httpClient'
 
 /**
  * The suite's release file on the mirror. It lists the hash of every package index, so the
@@ -28,17 +28,7 @@ async function fetchText(url: string, signal?: AbortSignal): Promise<string | un
     await response.body.dump().catch(() => undefined)
     throw httpStatusError(url, response.status)
   }
-  const chunks: Buffer[] = []
-  let bytes = 0
-  for await (const chunk of response.body) {
-    bytes += (chunk as Buffer).length
-    if (bytes > MAX_BYTES) {
-      response.body.destroy()
-      throw new BpvmError('MIRROR_INVALID', `mirror: ${url} is larger than ${MAX_BYTES} bytes; not a release file`, { field: 'mirror', url })
-    }
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks).toString('utf8')
+  return readSmallBody(response, MAX_BYTES, () => new BpvmError('MIRROR_INVALID', `mirror: ${url} is larger than ${MAX_BYTES} bytes; not a release file`, { field: 'mirror', url }))
 }
 
 /** Fetches `dists/<suite>/InRelease` (or `Release`); an unreachable mirror or unknown suite is a clear error. */
