@@ -42,6 +42,6 @@ describe('a custom image directory', () => {
 
   it('is named by a path; other words are not images', () => {
     expect(parseImageChoice('/images/mine')).toEqual({ dir: '/images/mine' })
-    expect(() => parseImageChoice('mine')).toThrow(/^image: "mine" is not ubuntu or dev/)
+    expect(() => parseImageChoice('mine')).toThrow(/^image: "mine" is not ubuntu, debian or dev/)
   })
 })

@@ -22,8 +22,15 @@ describe('launch spec', () => {
     expect(check({ image: 'dev' }).image).toBe('dev')
     expect(check({ image: '/srv/images/mine' }).image).toEqual({ dir: '/srv/images/mine' })
     expect(check({ image: './mine' }).image).toEqual({ dir: `${process.cwd()}/mine` })
-    expect(() => check({ image: 'debian' })).toThrow(/^image: "debian" is not ubuntu or dev/)
+    expect(check({ image: 'debian' }).image).toBe('debian')
+    expect(() => check({ image: 'alpine' })).toThrow(/^image: "alpine" is not ubuntu, debian or dev/)
     expect(() => check({ image: ' ' })).toThrow(/^image: /)
+  })
+
+  it('installs Docker only when asked, and never in the dev guest', () => {
+    expect(check({ image: 'debian' }).docker).toBe(false)
+    expect(check({ image: 'debian', docker: true }).docker).toBe(true)
+    expect(() => check({ image: 'dev', docker: true })).toThrow(/^docker: the dev guest has no package manager/)
   })
 
   it('refuses cloud-hypervisor with software emulation', () => {
