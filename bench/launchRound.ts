@@ -14,9 +14,10 @@ const MiB = 1024 * 1024
 const BOOT_TIMEOUT_MS = 120_000
 
 // `wait` returns as soon as the trap fires; a foreground sleep would hold the trap until it ends.
+// The trap ends the sleep too: a background job ignores SIGINT, and a unit waits for it.
 const SERVICE = `#!/bin/sh
 echo "bench: service up"
-trap 'echo "bench: SIGINT"; exit 0' INT
+trap 'echo "bench: SIGINT"; kill $! 2>/dev/null; exit 0' INT
 while :; do sleep 60 & wait $!; done
 `
 

@@ -56,7 +56,7 @@ describe('cloud-init documents', () => {
   })
 
   it('user-data partitions and mounts the disks, writes the launch unit, and enables the unit; no Docker unless asked', () => {
-    const text = userData({ docker: false })
+    const text = userData({ docker: false, graceSeconds: 10 })
     expect(text.split('\n')[0]).toBe('#cloud-config')
     const doc = asCloudInit(text) as UserDoc
     // A layout list, not `layout: true`, which cloud-init 22.4 turns into a start sector sfdisk refuses.
@@ -68,7 +68,7 @@ describe('cloud-init documents', () => {
     ])
     const unit = doc.write_files.find((f) => f.path === '/etc/systemd/system/launch.service')?.content ?? ''
     const unitLines = unit.split('\n')
-    for (const line of ['Type=simple', 'Restart=no', 'KillSignal=SIGINT', 'After=srv.mount mnt-data.mount network.target', 'ExecStartPre=/bin/sh /usr/local/lib/bpvm/wait-for-route', 'ExecStart=/bin/sh /usr/local/lib/bpvm/run-service', 'ExecStopPost=/bin/sh /usr/local/lib/bpvm/service-exited']) {
+    for (const line of ['Type=simple', 'Restart=no', 'KillSignal=SIGINT', 'After=srv.mount mnt-data.mount network.target', 'ExecStartPre=/bin/sh /usr/local/lib/bpvm/wait-for-route', 'ExecStart=/bin/sh /usr/local/lib/bpvm/run-service', 'ExecStopPost=/bin/sh /usr/local/lib/bpvm/service-exited', 'TimeoutStopSec=10']) {
       expect(unitLines).toContain(line)
     }
     expect(doc.write_files.map((f) => f.path)).not.toContain('/etc/docker/daemon.json')
@@ -78,13 +78,21 @@ describe('cloud-init documents', () => {
   })
 
   it('user-data with Docker: a package update, docker.io, its data root on the data disk, and the unit after docker.service', () => {
-    const doc = asCloudInit(userData({ docker: true })) as UserDoc & { package_update?: boolean }
+    const doc = asCloudInit(userData({ docker: true, graceSeconds: 10 })) as UserDoc & { package_update?: boolean }
     const daemon = doc.write_files.find((f) => f.path === '/etc/docker/daemon.json')?.content ?? '{}'
     expect(JSON.parse(daemon)).toEqual({ 'data-root': '/mnt/data/docker' })
     expect(doc.package_update).toBe(true)
     expect(doc.packages).toEqual(['docker.io'])
     const unit = doc.write_files.find((f) => f.path === '/etc/systemd/system/launch.service')?.content ?? ''
     expect(unit.split('\n')).toContain('After=srv.mount mnt-data.mount network.target docker.service')
+  })
+
+  it('kills what is left of the service after the grace period (at least a second: 0 would mean never)', () => {
+    const unitOf = (graceSeconds: number) => (asCloudInit(userData({ docker: false, graceSeconds })) as UserDoc).write_files.find((f) => f.path === '/etc/systemd/system/launch.service')?.content ?? ''
+    expect(unitOf(45).split('\n')).toContain('TimeoutStopSec=45')
+    expect(unitOf(0).split('\n')).toContain('TimeoutStopSec=1')
+    expect(cidataConfig(request).graceSeconds).toBe(10)
+    expect(() => cidataConfig({ ...request, graceSeconds: -1 })).toThrow(/^--grace: /)
   })
 
   it('tags instance ids with the user-data and network-config, so a change is applied again on a relaunch', () => {
@@ -147,7 +155,7 @@ describeWithPrograms([...fatInspectPrograms], 'cloud-init disk', () => {
     const network = asCloudInit(await read('network-config')) as NetworkDoc
     expect(Object.values(network.ethernets)[0]?.match.macaddress).toBe('52:54:00:ab:cd:0f')
     expect(Object.values(network.ethernets)[0]?.nameservers.addresses).toEqual(['9.9.9.9'])
-    expect(await read('user-data')).toBe(userData({ docker: false }))
+    expect(await read('user-data')).toBe(userData({ docker: false, graceSeconds: 10 }))
   })
 
   it('writes nothing when the request is invalid', async () => {

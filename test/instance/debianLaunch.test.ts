@@ -17,6 +17,8 @@ echo "svc: data disk $(findmnt -n -o SOURCE,FSTYPE,LABEL "$DATA_DIR")"
 gw=$(ip route | awk '/default/ { print $3 }')
 ping -c 1 -W 5 "$gw" > /dev/null && echo "svc: ping $gw ok"
 cloud-init schema --system > /tmp/schema 2>&1; echo "svc: schema exit $?: $(tail -n 1 /tmp/schema)"
+# A child that ignores SIGINT, as a shell's background jobs do: the unit kills it after the grace period.
+sleep 600 &
 trap 'echo "svc: SIGINT"; exit 0' INT
 while :; do sleep 1; done
 `

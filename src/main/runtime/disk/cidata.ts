@@ -6,6 +6,7 @@ import { buildFatImage, type BuildFatOptions } from './fat/buildFatImage'
 import type { FatBuildReport } from './fat/fatTypes'
 import { metaData, networkConfig, userData, type CidataConfig } from './cidataDocuments'
 import { CIDATA_LABEL } from './guestLayout'
+import { DEFAULT_GUEST_GRACE_SECONDS } from './guestServiceScripts'
 import { checkOutputFile } from './outputPath'
 
 export const DEFAULT_DNS = ['1.1.1.1', '8.8.8.8']
@@ -20,6 +21,8 @@ export interface CidataRequest {
   dns?: string[]
   /** Install Docker at first boot; default false. */
   docker?: boolean
+  /** Seconds the service gets after SIGINT before what is left of it is killed; default 10. */
+  graceSeconds?: number
   out: string
 }
 
@@ -51,7 +54,9 @@ export function cidataConfig(request: Omit<CidataRequest, 'out'>): CidataConfig 
   for (const server of dns) {
     if (isIP(server) === 0) throw invalidInput('--dns', `${JSON.stringify(server)} is not an IP address`)
   }
-  return { instanceId, mac: mac.toLowerCase(), address: cidr.address, prefix: cidr.prefix, gateway, dns: [...dns], docker: request.docker === true }
+  const graceSeconds = request.graceSeconds ?? DEFAULT_GUEST_GRACE_SECONDS
+  if (!Number.isSafeInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > 3600) throw invalidInput('--grace', 'must be a whole number of seconds from 0 to 3600')
+  return { instanceId, mac: mac.toLowerCase(), address: cidr.address, prefix: cidr.prefix, gateway, dns: [...dns], docker: request.docker === true, graceSeconds }
 }
 
 /** The three NoCloud documents, by file name. */

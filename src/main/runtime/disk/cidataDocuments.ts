@@ -19,7 +19,12 @@ export interface CidataConfig {
   dns: string[]
   /** Install Docker at first boot (package update + docker.io), as the reference always does. */
   docker: boolean
+  /** Seconds the service gets after SIGINT before the rest of its processes are killed. */
+  graceSeconds: number
 }
+
+/** What the user-data depends on. */
+export type UserDataOptions = Pick<CidataConfig, 'docker' | 'graceSeconds'>
 
 // cloud-init reads YAML 1.1, where an unquoted MAC is a base-60 number and `on` is true:
 // writing as 1.1 makes the library quote every such string.
@@ -60,7 +65,7 @@ function unitFile(sections: UnitSections): string {
  * The systemd unit that runs the service once both disks are mounted and the NIC has its
  * route (the service talks to its chain at once), and after Docker when the launch asked for it.
  */
-export function launchUnit(options: { docker: boolean }): string {
+export function launchUnit(options: UserDataOptions): string {
   return unitFile({
     Unit: [
       ['Description', 'Blueprint service'],
@@ -74,8 +79,11 @@ export function launchUnit(options: { docker: boolean }): string {
       ['ExecStart', `/bin/sh ${GUEST_RUN_SERVICE}`],
       ['ExecStopPost', `/bin/sh ${GUEST_SERVICE_EXITED}`],
       ['Restart', 'no'],
-      // The power button stops the unit; SIGINT lets the service shut down cleanly.
+      // The power button stops the unit; SIGINT lets the service (and every process it started)
+      // shut down cleanly, and whatever is left after the grace period is killed: a child that
+      // ignores SIGINT (as a shell's background jobs do) must not hold the shutdown for 90 s.
       ['KillSignal', 'SIGINT'],
+      ['TimeoutStopSec', String(Math.max(1, options.graceSeconds))],
       // Also to the serial console, which is the host's window into the guest.
       ['StandardOutput', 'journal+console'],
       ['StandardError', 'journal+console']
@@ -89,12 +97,12 @@ export function launchUnit(options: { docker: boolean }): string {
  * both disks mounted by label, the unit and its two scripts written, and the unit started.
  * Docker (a package update and docker.io, minutes with a network) only when asked for.
  */
-export function userData(options: { docker: boolean }): string {
+export function userData(options: UserDataOptions): string {
   return `#cloud-config\n${toYaml(userDataConfig(options))}`
 }
 
 
-function userDataConfig(options: { docker: boolean }): Record<string, unknown> {
+function userDataConfig(options: UserDataOptions): Record<string, unknown> {
   const dataPartition = `${GUEST_DATA_DEVICE}1`
   return {
     // One Linux partition over the whole disk. `layout: true` means the same, but cloud-init

@@ -12,6 +12,9 @@ export const GUEST_RUN_SERVICE = `${GUEST_SCRIPT_DIR}/run-service`
 export const GUEST_SERVICE_EXITED = `${GUEST_SCRIPT_DIR}/service-exited`
 export const GUEST_WAIT_FOR_ROUTE = `${GUEST_SCRIPT_DIR}/wait-for-route`
 
+/** Seconds a guest gives the service after the power button before it ends it (`--grace`). */
+export const DEFAULT_GUEST_GRACE_SECONDS = 10
+
 /** How long the unit waits for the NIC's default route before starting the service anyway. */
 export const ROUTE_WAIT_SECONDS = 60
 

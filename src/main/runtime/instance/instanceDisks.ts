@@ -44,7 +44,10 @@ export async function buildInstanceDisks(request: InstanceDisksRequest, undo: Un
   const disk = (name: string): string => join(request.dir, name)
   undo.push('service and cloud-init disks', () => Promise.all([rm(disk(INSTANCE_DISK_FILES.service), { force: true }), rm(disk(INSTANCE_DISK_FILES.cidata), { force: true })]))
   await buildServiceDisk({ binary: spec.binary, ...(spec.keystore === undefined ? {} : { keystore: spec.keystore }), env: request.env, args: spec.args, out: disk(INSTANCE_DISK_FILES.service) })
-  const network = { mac: request.mac, address: `${lease.guestAddress}/${lease.prefix}`, gateway: lease.hostAddress, docker: spec.docker }
+  const network = {
+    mac: request.mac, address: `${lease.guestAddress}/${lease.prefix}`, gateway: lease.hostAddress, docker: spec.docker,
+    ...(spec.guestGraceSeconds === undefined ? {} : { graceSeconds: spec.guestGraceSeconds })
+  }
   const cidata = await buildCidataDisk({ instanceId: `${spec.name}-${lease.id}-${cidataTag(network)}`, ...network, out: disk(INSTANCE_DISK_FILES.cidata) })
   const data = await ensureDataDisk({ path: disk(INSTANCE_DISK_FILES.data), sizeBytes: spec.storageBytes })
   if (data.action !== 'kept') undo.push('data disk', () => rm(disk(INSTANCE_DISK_FILES.data), { force: true }))

@@ -1,9 +1,10 @@
 import { invalidInput } from '../../errors'
+import { DEFAULT_GUEST_GRACE_SECONDS } from '../../disk/guestServiceScripts'
 
 /** Names the dev guest's initramfs and the host agree on. */
 
 /** Seconds the service gets between SIGINT (power button) and the forced power-off. */
-export const DEFAULT_GRACE_SECONDS = 10
+export const DEFAULT_GRACE_SECONDS = DEFAULT_GUEST_GRACE_SECONDS
 /** Kernel command-line parameter that overrides the grace period. */
 export const GRACE_PARAMETER = 'bpvm.grace'
 
