@@ -68,7 +68,7 @@ describe('cloud-init documents', () => {
     ])
     const unit = doc.write_files.find((f) => f.path === '/etc/systemd/system/launch.service')?.content ?? ''
     const unitLines = unit.split('\n')
-    for (const line of ['Type=simple', 'Restart=no', 'KillSignal=SIGINT', 'After=srv.mount mnt-data.mount network.target', 'ExecStartPre=/bin/sh /usr/local/lib/bpvm/wait-for-route', 'ExecStart=/bin/sh /usr/local/lib/bpvm/run-service', 'ExecStopPost=/bin/sh /usr/local/lib/bpvm/service-exited', 'TimeoutStopSec=10']) {
+    for (const line of ['Type=simple', 'Restart=no', 'KillSignal=SIGINT', 'After=srv.mount mnt-data.mount network.target systemd-logind.service', 'ExecStartPre=/bin/sh /usr/local/lib/bpvm/wait-for-route', 'ExecStart=/bin/sh /usr/local/lib/bpvm/run-service', 'ExecStopPost=/bin/sh /usr/local/lib/bpvm/service-exited', 'TimeoutStopSec=10']) {
       expect(unitLines).toContain(line)
     }
     expect(doc.write_files.map((f) => f.path)).not.toContain('/etc/docker/daemon.json')
@@ -84,7 +84,7 @@ describe('cloud-init documents', () => {
     expect(doc.package_update).toBe(true)
     expect(doc.packages).toEqual(['docker.io'])
     const unit = doc.write_files.find((f) => f.path === '/etc/systemd/system/launch.service')?.content ?? ''
-    expect(unit.split('\n')).toContain('After=srv.mount mnt-data.mount network.target docker.service')
+    expect(unit.split('\n')).toContain('After=srv.mount mnt-data.mount network.target systemd-logind.service docker.service')
   })
 
   it('kills what is left of the service after the grace period (at least a second: 0 would mean never)', () => {

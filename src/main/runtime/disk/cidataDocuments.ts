@@ -64,12 +64,14 @@ function unitFile(sections: UnitSections): string {
 /**
  * The systemd unit that runs the service once both disks are mounted and the NIC has its
  * route (the service talks to its chain at once), and after Docker when the launch asked for it.
+ * After logind too: it is what turns the power button into a shutdown, and a press before it
+ * listens is lost, so a service reported started can always be stopped gracefully.
  */
 export function launchUnit(options: UserDataOptions): string {
   return unitFile({
     Unit: [
       ['Description', 'Blueprint service'],
-      ['After', ['srv.mount', 'mnt-data.mount', 'network.target', ...(options.docker ? ['docker.service'] : [])].join(' ')]
+      ['After', ['srv.mount', 'mnt-data.mount', 'network.target', 'systemd-logind.service', ...(options.docker ? ['docker.service'] : [])].join(' ')]
     ],
     Service: [
       ['Type', 'simple'],
