@@ -9,8 +9,8 @@ import { BpvmError } from '../../errors'
 import { withCacheLock } from '../cacheLock'
 import { buildDirName, discardBuild, removeLeftovers, syncPath } from '../devGuest/devGuestCache'
 import { cancelled } from '../httpClient'
-import { fetchSuiteRelease } from './debianRelease'
-import { debianInputs, type DebianInputsRequest } from './debianInputs'
+import { fetchSuiteRelease, type SuiteRelease } from './debianRelease'
+import { debianInputs, type DebianInputs, type DebianInputsRequest } from './debianInputs'
 import { bpvmPartsDigest, DEBIAN_BUILD_FORMAT, DEBIAN_FILES, debianBuildName, debianInputsHash, readDebianManifest, type DebianManifest } from './debianManifest'
 import { installedPackages } from './dpkgStatus'
 import { writeGuestTreeFiles, ROOT_FS_LABEL } from './guestTreeFiles'
@@ -117,8 +117,8 @@ export async function buildDebianImage(options: BuildDebianOptions = {}): Promis
 interface BuildContext {
   partial: string
   work: string
-  inputs: Awaited<ReturnType<typeof debianInputs>>
-  release: Awaited<ReturnType<typeof fetchSuiteRelease>>
+  inputs: DebianInputs
+  release: SuiteRelease
   hash: string
   started: number
   progress: (phase: DebianBuildPhase, message: string) => void
@@ -190,7 +190,7 @@ async function bootFiles(tree: string): Promise<{ kernel: string; initrd: string
 
 function asDiskFull(error: unknown, root: string): unknown {
   const message = error instanceof Error ? error.message : String(error)
-  const code = (error as NodeJS.ErrnoException).code
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
   if (error instanceof BpvmError && error.code === 'DISK_FULL') return error
   if (code === 'ENOSPC' || /No space left on device/i.test(message)) {
     return new BpvmError('DISK_FULL', `no space left in ${root} to build the Debian image (about 1.5 GB is needed while it builds)`, { path: root })
