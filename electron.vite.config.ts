@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
@@ -9,11 +10,21 @@ const mainEntries = {
   cli: resolve('src/main/cli/main.ts'),
   runtime: resolve('src/main/runtime/index.ts'),
   fatWorker: resolve('src/main/runtime/disk/fat/fatWorker.ts'),
-  backend: resolve('src/main/backend/backendWorker.ts')
+  backend: resolve('src/main/backend/backendWorker.ts'),
+  bridge: resolve('src/main/runtime/bridge/bridgeMain.ts')
+}
+
+// The bridge loads its gRPC contract from beside its code (runtime/bridge/bridgeContract.ts).
+const bridgeProto = {
+  name: 'bpvm-bridge-proto',
+  generateBundle(this: { emitFile: (file: { type: 'asset'; fileName: string; source: string }) => string }) {
+    this.emitFile({ type: 'asset', fileName: 'bridge.proto', source: readFileSync(resolve('src/main/runtime/bridge/bridge.proto'), 'utf8') })
+  }
 }
 
 export default defineConfig({
   main: {
+    plugins: [bridgeProto],
     build: {
       rollupOptions: {
         input: mainEntries,

@@ -36,4 +36,9 @@ if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); proce
   echo "install-system-deps: Node $(node --version) is too old; bpvm needs Node 20.19 or newer" >&2
   exit 1
 fi
+# QEMU guests reach their manager bridge over vsock through rust-vmm's vhost-device-vsock,
+# which only Debian sid packages (see get-vhost-device-vsock.sh). The tests drive it.
+if [[ "${1:-}" == "--test" ]] && ! command -v vhost-device-vsock >/dev/null 2>&1; then
+  bash "$(dirname "$0")/get-vhost-device-vsock.sh"
+fi
 echo "install-system-deps: all present"

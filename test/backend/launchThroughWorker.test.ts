@@ -49,7 +49,7 @@ describeAsRoot('launch through the runtime worker (QEMU, TCG, dev guest, in a ne
       const ended = await events.waitFor('tasks:progress', (t) => t.id === task.id && t.state !== 'running', 120_000)
       expect(ended).toMatchObject({ state: 'succeeded', step: 'running' })
       const steps = [...new Set(events.of('tasks:progress').filter((e) => e.payload.id === task.id).map((e) => e.payload.step))]
-      expect(steps).toEqual([undefined, 'check', 'image', 'lease', 'disks', 'tap', 'vmm', 'rules', 'running'])
+      expect(steps).toEqual([undefined, 'check', 'image', 'lease', 'disks', 'tap', 'bridge', 'vmm', 'rules', 'running'])
       const running = (list: InstanceSummary[]): boolean => list.some((i) => i.name === 'svc' && i.status === 'Running')
       const shown = await events.waitFor('instances:changed', running, 90_000)
       expect(shown.find((i) => i.name === 'svc')).toMatchObject({ phase: 'running', vmm: 'qemu', guestAddress: '172.30.0.2', memoryBytes: 256 * MiB, logsDir: join(home, 'state', 'instances', 'svc', 'logs') })

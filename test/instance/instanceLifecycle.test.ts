@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
 import { isProcessAlive } from '../../src/main/runtime/state/processIdentity'
@@ -45,7 +45,7 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
       expect(envelope(await cli(['logs', 'svc', '--stream', 'launch', '--json']))).toMatchObject({ ok: true, value: { stream: 'launch', text: expect.stringContaining(' running: svc is up') } })
       expect((await cli(['logs', 'svc', '--stream', 'nope'])).stderrLines).toEqual(['bpvm: --stream: must be one of guest, stdout, stderr, launch'])
       const launchLog = await readFile(join(home, 'state', 'instances', 'svc', 'logs', 'launch.log'), 'utf8')
-      for (const step of ['check', 'image', 'lease', 'disks', 'tap', 'vmm', 'rules', 'running']) expect(launchLog).toMatch(new RegExp(` ${step}: `))
+      for (const step of ['check', 'image', 'lease', 'disks', 'tap', 'bridge', 'vmm', 'rules', 'running']) expect(launchLog).toMatch(new RegExp(` ${step}: `))
       expect(await netns.run(ns, 'nft', ['list', 'table', 'inet', 'tangle_router'])).toContain('tap-tngl-1-masquerade')
 
       const down = await cli(['down', 'svc', '--json', '--timeout', '30'])
@@ -64,15 +64,27 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
 
     it('rolls back every step when a launch fails, and reports the step', async () => {
       const { ns, work, cli } = await host()
-      // QEMU cannot give the guest this much memory, so it fails once the lease, disks and TAP exist.
-      const failed = await cli([...launchArgs(work, 'broken'), '--memory', '64T'])
+      // A vsock daemon that hangs up on QEMU: QEMU fails once the lease, disks, TAP and bridge exist.
+      const shims = join(work, 'hang-up-daemon')
+      await mkdir(shims, { recursive: true })
+      await writeFile(join(shims, 'vhost-device-vsock'), HANG_UP_DAEMON, { mode: 0o755 })
+      const failed = await cli([...launchArgs(work, 'broken')], ['env', `PATH=${shims}:${process.env.PATH ?? ''}`])
       expect(failed.exitCode).toBe(1)
-      expect(failed.stderrLines).toEqual([expect.stringMatching(/^bpvm: launch failed at step "vmm": qemu-system-x86_64 exited with code 1 .*cannot set up guest memory/)])
+      expect(failed.stderrLines).toEqual([expect.stringMatching(/^bpvm: launch failed at step "vmm": qemu-system-x86_64 exited with code 1 .*vhost/i)])
       await expectNetworkClean(ns)
       const rows = await listRows(cli)
-      expect(rows.filter((r) => r.name === 'broken')).toMatchObject([{ name: 'broken', status: 'Error', reason: expect.stringContaining('step "vmm"') }])
+      expect(rows.filter((r) => r.name === 'broken')).toMatchObject([{ name: 'broken', status: 'Error', reason: expect.stringContaining('step "vmm"'), bridge: { running: false } }])
       await expect(readFile(join(home, 'data', 'instances', 'broken', 'service.img'))).rejects.toMatchObject({ code: 'ENOENT' })
       await expect(readFile(join(home, 'data', 'instances', 'broken', 'data.qcow2'))).rejects.toMatchObject({ code: 'ENOENT' })
+      const left = (await readdir(join(home, 'state', 'instances', 'broken'))).filter((f) => f.endsWith('.sock') || f.includes('.sock_'))
+      expect(left).toEqual([])
+      expect(await processesMentioning(join(home, 'state', 'instances', 'broken'))).toEqual([])
+
+      // Memory the host does not have is refused before anything is made, naming the field.
+      const tooBig = await cli([...launchArgs(work, 'too-big'), '--memory', '64T'])
+      expect(tooBig.exitCode).toBe(1)
+      expect(tooBig.stderr).toMatch(/memory: .*more than this host has/)
+      expect((await listRows(cli)).map((r) => r.name)).not.toContain('too-big')
     })
 
     it('reports a VMM killed while running as Error, and cleans up after it', async () => {
@@ -129,3 +141,22 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
     })
   })
 })
+
+/** A stand-in vsock daemon that makes its socket and hangs up on whoever connects (QEMU then fails its vhost-user handshake). */
+const HANG_UP_DAEMON = `#!/usr/bin/env node
+if (process.argv.includes('--version')) { console.log('vhost-device-vsock 0.0.0 (hangs up)'); process.exit(0) }
+const net = require('node:net')
+const socket = process.argv[process.argv.indexOf('--socket') + 1]
+net.createServer((c) => c.destroy()).listen(socket)
+`
+
+/** Pids of processes whose command line mentions \`text\`. */
+async function processesMentioning(text: string): Promise<number[]> {
+  const pids: number[] = []
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')
+    if (cmdline.includes(text)) pids.push(Number(entry))
+  }
+  return pids
+}

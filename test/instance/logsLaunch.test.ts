@@ -24,7 +24,7 @@ describe('launch log', () => {
   it('keeps the order of appends not awaited one by one, and goes on after a refused line', async () => {
     const log = join(await tempDir(), 'launch.log')
     const steps = launchLog(log, { now: () => at })
-    const names = ['check', 'image', 'lease', 'disks', 'tap', 'vmm', 'rules', 'running']
+    const names = ['check', 'image', 'lease', 'disks', 'tap', 'bridge', 'vmm', 'rules', 'running']
     const writes = names.map((step) => steps.append(step, `${step} step`))
     const refused = steps.append('Bad Step', 'x')
     const after = steps.append('teardown', 'stopped')

@@ -2,6 +2,7 @@ import type { InstanceSummary } from '../../shared/api'
 import { BpvmError } from '../runtime/errors'
 import { checkInstanceName, instancePaths, listInstances, readInstance, type InstanceRecord } from '../runtime/instance/instanceRecord'
 import { instanceStatus } from '../runtime/instance/instanceStatus'
+import { bridgeSummary } from '../runtime/instance/bridgeSummary'
 
 /** The record of an instance that must exist; the name is checked first, so it can never point outside our directories. */
 export async function requireInstance(name: string): Promise<InstanceRecord> {
@@ -12,7 +13,7 @@ export async function requireInstance(name: string): Promise<InstanceRecord> {
 
 /** One instance as the UI shows it, with its status derived now. */
 export async function instanceSummary(record: InstanceRecord): Promise<InstanceSummary> {
-  const status = await instanceStatus(record)
+  const [status, bridge] = await Promise.all([instanceStatus(record), bridgeSummary(record)])
   return {
     name: record.name,
     status: status.status,
@@ -30,7 +31,8 @@ export async function instanceSummary(record: InstanceRecord): Promise<InstanceS
     hostAddress: record.net.hostAddress,
     tap: record.net.tap,
     createdAt: record.createdAt,
-    logsDir: instancePaths(record.name).logs
+    logsDir: instancePaths(record.name).logs,
+    ...(bridge ? { bridge } : {})
   }
 }
 

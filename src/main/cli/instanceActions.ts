@@ -4,6 +4,8 @@ import { checkInstanceName, instancePaths, listInstances, readInstance, type Ins
 import { LOG_STREAMS, logPath, logStreamSchema, type LogStream } from '../runtime/instance/logs/logStreams'
 import { readLog } from '../runtime/instance/logs/readLog'
 import { instanceStatus } from '../runtime/instance/instanceStatus'
+import { bridgeSummary } from '../runtime/instance/bridgeSummary'
+import type { BridgeSummary } from '../../shared/api/instances'
 import { launchInstance, type LaunchProgress } from '../runtime/instance/launchInstance'
 import { reconcile, type ReconcileReport } from '../runtime/instance/reconcile'
 import { teardownInstance, type TeardownReport } from '../runtime/instance/teardownInstance'
@@ -25,13 +27,14 @@ export interface InstanceRow {
   since: string
   vcpus: number
   memoryBytes: number
+  bridge?: BridgeSummary
 }
 
 async function row(record: InstanceRecord): Promise<InstanceRow> {
-  const status = await instanceStatus(record)
+  const [status, bridge] = await Promise.all([instanceStatus(record), bridgeSummary(record)])
   return {
     name: record.name, status: status.status, reason: status.reason, ...(status.guestProblems ? { guestProblems: status.guestProblems } : {}), ip: record.net.guestAddress, vmm: record.vmm, image: record.image,
-    since: status.since, vcpus: record.limits.vcpus, memoryBytes: record.limits.memoryBytes
+    since: status.since, vcpus: record.limits.vcpus, memoryBytes: record.limits.memoryBytes, ...(bridge ? { bridge } : {})
   }
 }
 
@@ -71,7 +74,8 @@ export async function launch(options: LaunchOptions, progress: (p: LaunchProgres
       ...(options.vmm === undefined ? {} : { vmm: options.vmm }),
       ...(options.image === undefined ? {} : { image: options.image }),
       ...(options.accel === undefined ? {} : { accel: options.accel as AccelSetting }),
-      ...(options.docker ? { docker: true } : {})
+      ...(options.docker ? { docker: true } : {}),
+      ...(options.bridge === undefined ? {} : { bridge: options.bridge })
     },
     { onProgress: progress, signal: interrupt.signal }
   ).finally(() => interrupt.dispose())

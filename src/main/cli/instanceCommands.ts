@@ -3,6 +3,7 @@ import { runAction } from './cliOutput'
 import { addServiceOptions, type ServiceDiskOptions } from './serviceDiskOptions'
 import type { InstanceRow } from './instanceActions'
 import type { ReconcileReport } from '../runtime/instance/reconcile'
+import { describeBridge } from '../../shared/bridgeStatus'
 
 // Runtime modules load when an action runs, so `bpvm` starts fast (see diskCommands.ts).
 const actions = () => import('./instanceActions')
@@ -17,15 +18,23 @@ export interface LaunchOptions extends Omit<ServiceDiskOptions, 'out'> {
   accel?: string
   grace?: string
   docker?: boolean
+  bridge?: string
   detach?: boolean
 }
 
 function describeRows(rows: InstanceRow[]): string {
   if (rows.length === 0) return 'No instances. `bpvm launch --name NAME --binary FILE …` starts one.'
-  const head = ['NAME', 'STATUS', 'IP', 'VMM', 'SINCE', 'REASON']
-  const lines = rows.map((r) => [r.name, r.status, r.ip, r.vmm, r.since, r.reason])
+  const head = ['NAME', 'STATUS', 'IP', 'VMM', 'BRIDGE', 'SINCE', 'REASON']
+  const lines = rows.map((r) => [r.name, r.status, r.ip, r.vmm, bridgeCell(r), r.since, [r.reason, ...(r.bridge?.warning ? [r.bridge.warning] : [])].join('; ')])
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)))
   return [head, ...lines].map((l) => l.map((cell, i) => (i === l.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n')
+}
+
+/** The bridge in one cell: how it is reached and whether the service is connected, then its ports. */
+function bridgeCell(row: InstanceRow): string {
+  if (!row.bridge) return '-'
+  const ports = row.bridge.ports.map((p) => String(p.port))
+  return [describeBridge(row.bridge), ...(ports.length ? [`ports ${ports.join(',')}`] : [])].join(', ')
 }
 
 function describeReconcile(r: ReconcileReport): string {
@@ -35,7 +44,8 @@ function describeReconcile(r: ReconcileReport): string {
     ...(r.releasedLeases.length ? [`released leases of ${r.releasedLeases.join(', ')}`] : []),
     ...(r.removedTaps.length ? [`deleted TAP ${r.removedTaps.join(', ')}`] : []),
     ...(r.removedRulesOf.length ? [`removed the rules of ${r.removedRulesOf.join(', ')}`] : []),
-    ...(r.killedVmms.length ? [`stopped stray VMM processes ${r.killedVmms.join(', ')}`] : [])
+    ...(r.killedVmms.length ? [`stopped stray VMM, bridge or vsock-daemon processes ${r.killedVmms.join(', ')}`] : []),
+    ...(r.restartedBridges.length ? [`started the dead bridges of ${r.restartedBridges.join(', ')} again`] : [])
   ]
   const live = r.live.length ? `Running: ${r.live.join(', ')}.` : 'No instance is running.'
   return [...(lines.length ? lines : ['Nothing to fix.']), live].join('\n')
@@ -52,6 +62,7 @@ export function registerInstanceCommands(program: Command): void {
     .option('--vmm <vmm>', 'cloud-hypervisor or qemu (default: the setting; auto = cloud-hypervisor when installed, else qemu)')
     .option('--image <image>', 'ubuntu (Ubuntu 24.04 cloud image), debian (the Debian 12 cloud guest bpvm builds: the newest `bpvm image build-debian`, built at first use), dev (the offline dev guest) or the path of a directory with vmlinuz [initrd] [root.qcow2|root.img] [cmdline] (default: the setting, ubuntu)')
     .option('--docker', 'install Docker in the guest at first boot (needs the guest to reach a package mirror; its data on the data disk)')
+    .option('--bridge <way>', 'how the service reaches its manager bridge: auto (default: vsock where the host has it, else a relay over the VM network), vsock, or relay (cloud-init images)')
     .option('--accel <accel>', 'QEMU only: auto, kvm or tcg (default: the setting, auto)')
     .option('--grace <seconds>', 'how long the guest gives the service after the power button (default 10)')
     .option('--detach', 'return once the VM is up instead of following its serial log until it stops')

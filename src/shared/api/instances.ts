@@ -47,13 +47,50 @@ export const launchRequestSchema = z
     accel: z.enum(['auto', 'kvm', 'tcg']).optional(),
     /** Install Docker in the guest at first boot (cloud images only). */
     docker: z.boolean().optional(),
-    guestGraceSeconds: z.number().int().min(0).optional()
+    guestGraceSeconds: z.number().int().min(0).optional(),
+    /** How the guest reaches its manager bridge: auto (the best the host has), vsock, or relay (over the VM's network). */
+    bridge: z.enum(['auto', 'vsock', 'relay']).optional()
   })
   .strict()
 
 export type LaunchRequest = z.infer<typeof launchRequestSchema>
 
 export type InstanceStatusName = 'NotStarted' | 'Pending' | 'Running' | 'Finished' | 'Error' | 'Unknown'
+
+/** One host port a service asked for (RequestPort): `url` reaches the same port on the guest. */
+export interface BridgePort {
+  port: number
+  preferred: number
+  url: string
+  /** Whether the guest accepted the last connection forwarded to it (undefined: none tried yet). */
+  guestAccepts?: boolean
+  /** The port could not be held (taken by another program while the bridge was down). */
+  problem?: string
+}
+
+/** The service's manager bridge: how it is reached, whether the service is connected, what it asked for. */
+export interface BridgeSummary {
+  transport: 'vsock' | 'vhost-user-vsock' | 'vhost-vsock' | 'relay' | 'none'
+  /** Whether the bridge process runs (always false once the instance is stopped). */
+  running: boolean
+  /** Pings received, and when the last one came: the service is connected once it has pinged. */
+  pings: number
+  lastPingAt?: string
+  serviceStartedAt?: string
+  ports: BridgePort[]
+  /** The service's auth-proxy registration, as stored (the proxy itself is not part of bpvm). */
+  registration?: {
+    serviceId: string
+    apiKeyPrefix: string
+    upstreamUrl: string
+    owners: Array<{ keyType: 'UNKNOWN' | 'ECDSA' | 'SR25519'; key: string }>
+    tls?: { enabled: boolean; requireClientMtls: boolean }
+  }
+  /** Something wrong with the link to the service (no Ping 60 s after start, the bridge down, unreadable state). */
+  warning?: string
+  /** Relay connections from anything but this guest, all refused. */
+  refusedPeers?: number
+}
 
 /** One instance as the UI shows it; the status is derived at the time it is read. */
 export interface InstanceSummary {
@@ -78,6 +115,7 @@ export interface InstanceSummary {
   logsDir: string
   /** cloud-init failures and warnings of this boot, each with its 1-based line in the guest log. */
   guestProblems?: Array<{ line: number; kind: 'failed' | 'warning'; text: string }>
+  bridge?: BridgeSummary
 }
 
 export const teardownRequestSchema = z

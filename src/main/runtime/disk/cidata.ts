@@ -23,6 +23,8 @@ export interface CidataRequest {
   docker?: boolean
   /** Seconds the service gets after SIGINT before what is left of it is killed; default 10. */
   graceSeconds?: number
+  /** The guest reaches its bridge through a relay to this address and port (no vsock). */
+  bridgeRelay?: { address: string; port: number }
   out: string
 }
 
@@ -56,7 +58,14 @@ export function cidataConfig(request: Omit<CidataRequest, 'out'>): CidataConfig 
   }
   const graceSeconds = request.graceSeconds ?? DEFAULT_GUEST_GRACE_SECONDS
   if (!Number.isSafeInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > 3600) throw invalidInput('--grace', 'must be a whole number of seconds from 0 to 3600')
-  return { instanceId, mac: mac.toLowerCase(), address: cidr.address, prefix: cidr.prefix, gateway, dns: [...dns], docker: request.docker === true, graceSeconds }
+  return { instanceId, mac: mac.toLowerCase(), address: cidr.address, prefix: cidr.prefix, gateway, dns: [...dns], docker: request.docker === true, graceSeconds,
+    ...(request.bridgeRelay ? { bridgeRelay: checkRelay(request.bridgeRelay) } : {}) }
+}
+
+function checkRelay(relay: { address: string; port: number }): { address: string; port: number } {
+  if (ipv4ToNumber(relay.address) === undefined) throw invalidInput('bridgeRelay.address', `${JSON.stringify(relay.address)} is not an IPv4 address`)
+  if (!Number.isInteger(relay.port) || relay.port < 1 || relay.port > 65535) throw invalidInput('bridgeRelay.port', `must be from 1 to 65535, got ${relay.port}`)
+  return { address: relay.address, port: relay.port }
 }
 
 /** The three NoCloud documents, by file name. */

@@ -1,9 +1,11 @@
+import { dirname } from 'node:path'
 import { stringify } from 'yaml'
 import {
   DATA_DISK_LABEL,
   GUEST_DATA_DEVICE,
   GUEST_DATA_MOUNT,
   GUEST_SERVICE_MOUNT,
+  GUEST_BRIDGE_SOCKET,
   SERVICE_DISK_LABEL
 } from './guestLayout'
 import { GUEST_RUN_SERVICE, GUEST_SERVICE_EXITED, GUEST_WAIT_FOR_ROUTE, runServiceScript, serviceExitedScript, waitForRouteScript } from './guestServiceScripts'
@@ -21,10 +23,19 @@ export interface CidataConfig {
   docker: boolean
   /** Seconds the service gets after SIGINT before the rest of its processes are killed. */
   graceSeconds: number
+  /** A guest without vsock: the relay from the bridge socket in the guest to the bridge's port on the gateway. */
+  bridgeRelay?: BridgeRelay
+}
+
+export interface BridgeRelay {
+  address: string
+  port: number
 }
 
 /** What the user-data depends on. */
-export type UserDataOptions = Pick<CidataConfig, 'docker' | 'graceSeconds'>
+export type UserDataOptions = Pick<CidataConfig, 'docker' | 'graceSeconds' | 'bridgeRelay'>
+
+const RELAY_UNIT = 'bpvm-bridge-relay.service'
 
 // cloud-init reads YAML 1.1, where an unquoted MAC is a base-60 number and `on` is true:
 // writing as 1.1 makes the library quote every such string.
@@ -71,7 +82,8 @@ export function launchUnit(options: UserDataOptions): string {
   return unitFile({
     Unit: [
       ['Description', 'Blueprint service'],
-      ['After', ['srv.mount', 'mnt-data.mount', 'network.target', 'systemd-logind.service', ...(options.docker ? ['docker.service'] : [])].join(' ')]
+      ['After', ['srv.mount', 'mnt-data.mount', 'network.target', 'systemd-logind.service', ...(options.docker ? ['docker.service'] : []), ...(options.bridgeRelay ? [RELAY_UNIT] : [])].join(' ')],
+      ...(options.bridgeRelay ? [['Wants', RELAY_UNIT] as [string, string]] : [])
     ],
     Service: [
       ['Type', 'simple'],
@@ -89,6 +101,30 @@ export function launchUnit(options: UserDataOptions): string {
       // Also to the serial console, which is the host's window into the guest.
       ['StandardOutput', 'journal+console'],
       ['StandardError', 'journal+console']
+    ],
+    Install: [['WantedBy', 'multi-user.target']]
+  })
+}
+
+/**
+ * The guest's end of the bridge relay: socat listens on the bridge socket (BRIDGE_SOCKET_PATH)
+ * and joins each connection to the bridge's TCP port on the gateway, which accepts this guest
+ * only. The unit counts as started once the socket exists, so the service never dials too soon.
+ */
+export function bridgeRelayUnit(relay: BridgeRelay): string {
+  const socket = GUEST_BRIDGE_SOCKET
+  return unitFile({
+    Unit: [
+      ['Description', 'bpvm: relay to the manager bridge'],
+      ['After', 'network.target']
+    ],
+    Service: [
+      ['Type', 'simple'],
+      ['ExecStartPre', `/bin/mkdir -p -m 0700 ${dirname(socket)}`],
+      ['ExecStart', `/usr/bin/socat UNIX-LISTEN:${socket},fork,unlink-early,mode=0600 TCP:${relay.address}:${relay.port}`],
+      ['ExecStartPost', `/bin/sh -c 'i=0; while [ ! -S ${socket} ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done'`],
+      ['Restart', 'always'],
+      ['RestartSec', '1']
     ],
     Install: [['WantedBy', 'multi-user.target']]
   })
@@ -120,10 +156,13 @@ function userDataConfig(options: UserDataOptions): Record<string, unknown> {
       { path: GUEST_RUN_SERVICE, permissions: '0755', content: runServiceScript() },
       { path: GUEST_SERVICE_EXITED, permissions: '0755', content: serviceExitedScript() },
       { path: GUEST_WAIT_FOR_ROUTE, permissions: '0755', content: waitForRouteScript() },
+      ...(options.bridgeRelay ? [{ path: `/etc/systemd/system/${RELAY_UNIT}`, permissions: '0644', content: bridgeRelayUnit(options.bridgeRelay) }] : []),
       // Docker's images and volumes live on the data disk, not the root image.
       ...(options.docker ? [{ path: '/etc/docker/daemon.json', permissions: '0644', content: `${JSON.stringify({ 'data-root': `${GUEST_DATA_MOUNT}/docker` }, null, 2)}\n` }] : [])
     ],
-    ...(options.docker ? { package_update: true, packages: ['docker.io'] } : {}),
+    // socat is in bpvm's Debian image; other images install it at first boot (that needs a network).
+    ...(options.docker || options.bridgeRelay ? { packages: [...(options.docker ? ['docker.io'] : []), ...(options.bridgeRelay ? ['socat'] : [])] } : {}),
+    ...(options.docker ? { package_update: true } : {}),
     runcmd: [
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'enable', '--now', 'launch.service']

@@ -17,3 +17,9 @@ export const GUEST_KEYSTORE_DIR = `${GUEST_SERVICE_MOUNT}/keystore`
 
 /** The data disk is the third disk the VM is given (root, cloud-init, data, service). */
 export const GUEST_DATA_DEVICE = '/dev/vdc'
+
+/**
+ * Where a guest without vsock finds its manager's bridge: a Unix socket the guest's relay
+ * listens on (BRIDGE_SOCKET_PATH), joined to the bridge's TCP port on the gateway.
+ */
+export const GUEST_BRIDGE_SOCKET = '/run/bpvm/bridge.sock'

@@ -24,6 +24,8 @@ export interface ServiceEnvInput {
   registration?: boolean
   /** Further variables, in order. */
   extraEnv?: Array<[name: string, value: string]>
+  /** Set by bpvm when the guest reaches its bridge through a relay: the relay's socket in the guest. */
+  bridgeSocketPath?: string
 }
 
 /** The service's command line after `run`. */
@@ -58,6 +60,8 @@ const OWNED_BY: Record<string, string> = {
   BOOTNODES: '--bootnode',
   TANGLE_CONTRACT: '--tangle-contract',
   STAKING_CONTRACT: '--staking-contract',
+  RESTAKING_CONTRACT: '--staking-contract',
+  BRIDGE_SOCKET_PATH: 'bpvm (the bridge transport)',
   STATUS_REGISTRY_CONTRACT: '--status-registry-contract',
   REGISTRATION_MODE_ON: '--registration',
   REGISTRATION_OUTPUT_PATH: '--registration',
@@ -76,7 +80,8 @@ const ENV_FIELDS: Record<string, string> = {
   stakingContract: '--staking-contract',
   statusRegistryContract: '--status-registry-contract',
   registration: '--registration',
-  extraEnv: '--env'
+  extraEnv: '--env',
+  bridgeSocketPath: 'bridge'
 }
 
 const ARG_FIELDS: Record<string, string> = {
@@ -124,7 +129,8 @@ const envSchema = z.object({
   stakingContract: contract,
   statusRegistryContract: contract,
   registration: z.boolean().optional(),
-  extraEnv: z.array(z.tuple([z.string(), z.string()]), { error: 'must be a list of NAME=VALUE pairs' }).optional()
+  extraEnv: z.array(z.tuple([z.string(), z.string()]), { error: 'must be a list of NAME=VALUE pairs' }).optional(),
+  bridgeSocketPath: z.string().regex(/^\/[\w./-]+$/, 'must be an absolute path').optional()
 })
 
 const argsSchema = z.object({
@@ -160,7 +166,10 @@ export function serviceEnvironment(input: ServiceEnvInput): EnvVar[] {
     ['BOOTNODES', (env.bootnodes ?? []).join(',')],
     ['TANGLE_CONTRACT', env.tangleContract],
     ['STAKING_CONTRACT', env.stakingContract],
-    ['STATUS_REGISTRY_CONTRACT', env.statusRegistryContract]
+    // Runners before manager 0.4.0-alpha.3 read the same contract under its old name.
+    ['RESTAKING_CONTRACT', env.stakingContract],
+    ['STATUS_REGISTRY_CONTRACT', env.statusRegistryContract],
+    ['BRIDGE_SOCKET_PATH', env.bridgeSocketPath]
   ]
   if (env.registration) {
     vars.push(['REGISTRATION_MODE_ON', 'true'], ['REGISTRATION_OUTPUT_PATH', `${GUEST_DATA_MOUNT}/registration_inputs.bin`], ['REGISTRATION_CAPTURE_ONLY', 'true'])

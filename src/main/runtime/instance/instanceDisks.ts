@@ -20,6 +20,8 @@ export interface InstanceDisksRequest {
   lease: Pick<Lease, 'id' | 'guestAddress' | 'prefix' | 'hostAddress'>
   /** The service's environment as the guest sees it. */
   env: ServiceEnvInput
+  /** The guest reaches its bridge through a relay to this address and port. */
+  bridgeRelay?: { address: string; port: number }
 }
 
 /** File names in an instance's disk directory. */
@@ -46,7 +48,8 @@ export async function buildInstanceDisks(request: InstanceDisksRequest, undo: Un
   await buildServiceDisk({ binary: spec.binary, ...(spec.keystore === undefined ? {} : { keystore: spec.keystore }), env: request.env, args: spec.args, out: disk(INSTANCE_DISK_FILES.service) })
   const network = {
     mac: request.mac, address: `${lease.guestAddress}/${lease.prefix}`, gateway: lease.hostAddress, docker: spec.docker,
-    ...(spec.guestGraceSeconds === undefined ? {} : { graceSeconds: spec.guestGraceSeconds })
+    ...(spec.guestGraceSeconds === undefined ? {} : { graceSeconds: spec.guestGraceSeconds }),
+    ...(request.bridgeRelay ? { bridgeRelay: request.bridgeRelay } : {})
   }
   const cidata = await buildCidataDisk({ instanceId: `${spec.name}-${lease.id}-${cidataTag(network)}`, ...network, out: disk(INSTANCE_DISK_FILES.cidata) })
   const data = await ensureDataDisk({ path: disk(INSTANCE_DISK_FILES.data), sizeBytes: spec.storageBytes })

@@ -22,6 +22,14 @@ const recordSchema = z.object({
   launcher: z.object({ pid: z.number(), startTime: z.string() }).optional(),
   /** `launching` until every step is done; `stopped` once torn down. */
   phase: z.enum(['launching', 'running', 'stopped']),
+  /** The manager bridge: how the guest reaches it, its process, and QEMU's vsock daemon when there is one. */
+  bridge: z
+    .object({
+      transport: z.enum(['vsock', 'vhost-user-vsock', 'vhost-vsock', 'relay', 'none']),
+      process: z.object({ pid: z.number(), startTime: z.string() }).optional(),
+      vsockDaemon: z.object({ pid: z.number(), startTime: z.string() }).optional()
+    })
+    .optional(),
   /** Docker installed at first boot (cloud images). */
   docker: z.boolean().optional(),
   /** Of the CIDATA documents this boot was given: a relaunch with the same ones may skip cloud-init. */
@@ -59,8 +67,13 @@ export function instancePaths(name: string, dirs = appDirs()) {
     socket: join(state, 'vmm.sock'),
     /** Held for the whole of a launch: one launch per name at a time, and reconcile keeps its hands off. */
     launchLock: join(state, 'launch.lock'),
-    /** cloud-hypervisor's vsock socket (its guest-initiated listeners are `vsock.sock_<port>`). */
+    /** The guest's vsock on the host (cloud-hypervisor's, or the vsock daemon's): guest-initiated connections to port P arrive on `vsock.sock_<P>`. */
     vsock: join(state, 'vsock.sock'),
+    /** QEMU's vhost-user vsock daemon: the socket QEMU connects to, and its log. */
+    vsockDaemonSocket: join(state, 'vsock-daemon.sock'),
+    vsockDaemonLog: join(logs, 'vsock-daemon.log'),
+    /** The manager bridge's log (its sockets and state are in `state`, see bridge/bridgeFiles). */
+    bridgeLog: join(logs, 'bridge.log'),
     disks: join(dirs.data, 'instances', name)
   }
 }

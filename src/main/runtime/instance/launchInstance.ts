@@ -1,5 +1,6 @@
-import { mkdir } from 'node:fs/promises'
-import { BpvmError, toErrorInfo } from '../errors'
+import { mkdir, rm } from 'node:fs/promises'
+import { totalmem } from 'node:os'
+import { BpvmError, invalidInput, toErrorInfo } from '../errors'
 import { defaultChain } from '../disk/serviceEnv'
 import { cancelled } from '../image/httpClient'
 import type { UbuntuPullProgress } from '../image/ubuntuImage'
@@ -17,7 +18,9 @@ import { processStartTime } from '../state/processIdentity'
 import { cloudHypervisorDriver } from '../vmm/cloudHypervisor/driver'
 import { qemuDriver } from '../vmm/qemu/qemuDriver'
 import type { VmmDriver } from '../vmm/vmmDriver'
-import { guestMac, vsockCid, type VmSpec } from '../vmm/vmSpec'
+import { guestMac, type VmSpec } from '../vmm/vmSpec'
+import { GUEST_BRIDGE_SOCKET } from '../disk/guestLayout'
+import { decideBridgeTransport, RELAY_PORT, startInstanceBridge } from './instanceBridge'
 import { imageLabel, prepareGuest } from './guestImage'
 import { buildInstanceDisks } from './instanceDisks'
 import { CLOUD_HYPERVISOR_PROGRAM, launchDefaults } from './launchDefaults'
@@ -29,7 +32,7 @@ import { logPaths } from './logs/logStreams'
 import { guestLogFacts } from './serviceMarkers'
 import { UndoStack } from './undoStack'
 
-export type LaunchStep = 'check' | 'image' | 'lease' | 'disks' | 'tap' | 'vmm' | 'rules' | 'running'
+export type LaunchStep = 'check' | 'image' | 'lease' | 'disks' | 'tap' | 'bridge' | 'vmm' | 'rules' | 'running'
 
 export interface LaunchProgress {
   step: LaunchStep
@@ -70,6 +73,8 @@ export async function launchInstance(input: LaunchSpec, options: LaunchOptions =
 async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<InstanceRecord> {
   const settings = await readAppSettings()
   const spec = checkLaunchSpec(input, await launchDefaults(settings))
+  // QEMU would spend seconds of kernel time setting up shared guest memory before failing.
+  if (spec.memoryBytes > totalmem()) throw invalidInput('memory', `${spec.memoryBytes / 1024 ** 2} MiB is more than this host has (${Math.floor(totalmem() / 1024 ** 2)} MiB)`)
   const paths = instancePaths(spec.name)
   const existing = await readInstance(spec.name)
   if (existing && existing.phase !== 'stopped') {
@@ -94,6 +99,7 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
   try {
     await progress('check', `launching ${spec.name} (${spec.vmm}, image ${imageLabel(spec.image)})`)
     await requireNetAdmin()
+    const bridgeWay = await decideBridgeTransport(spec.vmm, spec.image, spec.bridge)
     await progress('image', `preparing the ${imageLabel(spec.image)} image`)
     const guest = await prepareGuest(spec.image, {
       ...(spec.guestGraceSeconds === undefined ? {} : { guestGraceSeconds: spec.guestGraceSeconds }),
@@ -120,7 +126,9 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
 
     await progress('disks', `building the disks (${lease.guestAddress}/${lease.prefix} via ${lease.hostAddress})`)
     const mac = guestMac(lease.id)
-    const { disks, rootKept, cidataDigest } = await buildInstanceDisks({ spec, guest, dir: paths.disks, mac, lease, env: guestEnv(spec, lease.hostAddress) }, undo)
+    const relay = bridgeWay.transport === 'relay' ? { address: lease.hostAddress, port: RELAY_PORT } : undefined
+    const env = { ...guestEnv(spec, lease.hostAddress), ...(relay ? { bridgeSocketPath: GUEST_BRIDGE_SOCKET } : {}) }
+    const { disks, rootKept, cidataDigest } = await buildInstanceDisks({ spec, guest, dir: paths.disks, mac, lease, env, ...(relay ? { bridgeRelay: relay } : {}) }, undo)
     const cloudInitDone = guest.root !== undefined && rootKept && (await cloudInitDoneFor(existing, `${logs.guest}.1`)) === cidataDigest
     if (cloudInitDone) await log.append('disks', 'cloud-init finished its work on this root disk in the last boot and its input is unchanged: booting without it')
 
@@ -128,12 +136,18 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
     await createTap(HOST_NET, { name: lease.tap, hostAddress: lease.hostAddress, prefix: lease.prefix, alias: ownerTag() })
     undo.push(lease.tap, () => deleteLink(HOST_NET, lease.tap))
 
+    await progress('bridge', `starting the manager bridge (${bridgeWay.transport}: ${bridgeWay.reason})`)
+    const bridge = await startInstanceBridge({ name: spec.name, serviceId: String(spec.env.serviceId), testMode: spec.args.testMode === true, lease, paths, decision: bridgeWay }, undo)
+    record = await writeInstance({ ...record, bridge: { transport: bridgeWay.transport, ...(bridge.process ? { process: bridge.process } : {}), ...(bridge.vsockDaemon ? { vsockDaemon: bridge.vsockDaemon } : {}) } })
+
     await progress('vmm', spec.vmm === 'qemu' ? `starting QEMU (accelerator ${spec.accel})` : 'starting cloud-hypervisor')
+    // A VMM that failed to start can leave its control socket behind.
+    undo.push('VMM control socket', () => rm(paths.socket, { force: true }))
     const vmSpec: VmSpec = {
       name: spec.name, id: lease.id, memoryBytes: spec.memoryBytes, vcpus: spec.vcpus,
       kernel: guest.kernel, ...(guest.initramfs ? { initramfs: guest.initramfs } : {}), cmdline: vmmCmdline(guest.cmdline, spec, cloudInitDone),
       disks, serial: { mode: 'file', path: paths.serialLog },
-      ...(spec.vmm === 'cloud-hypervisor' ? { vsock: { cid: vsockCid(lease.id), socket: paths.vsock } } : {}),
+      ...(bridge.vsock ? { vsock: bridge.vsock } : {}),
       nic: { tap: lease.tap, hostAddress: lease.hostAddress, prefix: lease.prefix, mac }, runDir: paths.state
     }
     const vm = await driverFor(spec, (note) => void log.append('vmm', note)).launch(vmSpec, {

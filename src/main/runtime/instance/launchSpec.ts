@@ -5,6 +5,7 @@ import type { AccelSetting } from '../vmm/qemu/qemuHost'
 import type { VmmKind } from '../vmm/vmmDriver'
 import { parseImageChoice, type ImageChoice } from './guestImage'
 import { checkInstanceName } from './instanceRecord'
+import { BRIDGE_CHOICES, type BridgeChoice } from './instanceBridge'
 
 /** Everything a user chooses for one launch; validated before anything is made. */
 export interface LaunchSpec {
@@ -23,10 +24,13 @@ export interface LaunchSpec {
   docker?: boolean
   /** Seconds the guest gives the service after the power button before powering off anyway. */
   guestGraceSeconds?: number
+  /** How the guest reaches its manager bridge: `auto` (default), `vsock`, or `relay`. */
+  bridge?: string
 }
 
-export interface CheckedLaunch extends Omit<LaunchSpec, 'vmm' | 'image' | 'accel' | 'docker'> {
+export interface CheckedLaunch extends Omit<LaunchSpec, 'vmm' | 'image' | 'accel' | 'docker' | 'bridge'> {
   docker: boolean
+  bridge: BridgeChoice
   memoryBytes: number
   vcpus: number
   storageBytes: number
@@ -53,6 +57,8 @@ export function checkLaunchSpec(spec: LaunchSpec, defaults: LaunchDefaults): Che
   const image = parseImageChoice(spec.image ?? defaults.image)
   const accel = spec.accel ?? defaults.accel
   if (!['auto', 'kvm', 'tcg'].includes(accel)) throw invalidInput('accel', `must be auto, kvm or tcg, got ${JSON.stringify(accel)}`)
+  const bridge = spec.bridge ?? 'auto'
+  if (!(BRIDGE_CHOICES as readonly string[]).includes(bridge)) throw invalidInput('bridge', `must be auto, vsock or relay, got ${JSON.stringify(bridge)}`)
   const docker = spec.docker ?? false
   if (typeof docker !== 'boolean') throw invalidInput('docker', 'must be true or false')
   if (docker && image === 'dev') throw invalidInput('docker', 'the dev guest has no package manager to install Docker with; use --image debian or ubuntu')
@@ -66,7 +72,7 @@ export function checkLaunchSpec(spec: LaunchSpec, defaults: LaunchDefaults): Che
   if (spec.guestGraceSeconds !== undefined && (!Number.isSafeInteger(spec.guestGraceSeconds) || spec.guestGraceSeconds < 0 || spec.guestGraceSeconds > 3600)) {
     throw invalidInput('grace', 'must be a whole number of seconds from 0 to 3600')
   }
-  return { ...spec, memoryBytes, vcpus, storageBytes, vmm, image, accel, docker }
+  return { ...spec, memoryBytes, vcpus, storageBytes, vmm, image, accel, docker, bridge: bridge as BridgeChoice }
 }
 
 /**

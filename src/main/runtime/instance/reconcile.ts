@@ -7,6 +7,8 @@ import { cleanupOrphans } from '../net/netInventory'
 import { isLockHeld } from '../state/fileLock'
 import { isProcessAlive, processStartTime } from '../state/processIdentity'
 import { stopDetachedVmm } from '../vmm/vmmProcess'
+import { isBridgeCommandLine, startBridge } from '../bridge/bridgeProcess'
+import { VHOST_DEVICE_VSOCK } from '../vmm/qemu/vhostDeviceVsock'
 import { instancePaths, listInstances, writeInstance, type InstanceRecord } from './instanceRecord'
 import { instanceStatus } from './instanceStatus'
 import { launchLog } from './logs/launchLog'
@@ -23,6 +25,8 @@ export interface ReconcileReport {
   removedTaps: string[]
   removedRulesOf: string[]
   killedVmms: number[]
+  /** Live instances whose bridge had died: started again. */
+  restartedBridges: string[]
 }
 
 /**
@@ -32,7 +36,7 @@ export interface ReconcileReport {
  * instance are removed. Only things bpvm named are touched.
  */
 export async function reconcile(): Promise<ReconcileReport> {
-  const report: ReconcileReport = { live: [], ended: [], interrupted: [], releasedLeases: [], removedTaps: [], removedRulesOf: [], killedVmms: [] }
+  const report: ReconcileReport = { live: [], ended: [], interrupted: [], releasedLeases: [], removedTaps: [], removedRulesOf: [], killedVmms: [], restartedBridges: [] }
   for (const record of await listInstances()) {
     if (record.phase === 'stopped') continue
     const vmmAlive = record.process !== undefined && (await isProcessAlive(record.process))
@@ -44,6 +48,7 @@ export async function reconcile(): Promise<ReconcileReport> {
       report.interrupted.push(record.name)
     } else if (vmmAlive) {
       report.live.push(record.name)
+      if (await restartDeadBridge(record)) report.restartedBridges.push(record.name)
     } else {
       const status = await instanceStatus(record)
       const outcome = status.status === 'Finished' ? { status: 'Finished' as const, reason: status.reason } : { status: 'Error' as const, reason: status.reason }
@@ -73,16 +78,43 @@ async function endInstance(record: InstanceRecord, outcome: { status: 'Finished'
   await launchLog(instancePaths(record.name).launchLog).append('reconcile', `${outcome.status}: ${outcome.reason}`)
 }
 
-/** VMM processes whose control socket lies in our instances directory but that no live instance owns. */
+/**
+ * A live VM whose bridge died (killed, crashed, the host's OOM killer) gets it back, with the
+ * state it had kept. A bridge another process restarted meanwhile is left alone.
+ */
+async function restartDeadBridge(record: InstanceRecord): Promise<boolean> {
+  const bridge = record.bridge
+  if (!bridge?.process || (await isProcessAlive(bridge.process))) return false
+  const paths = instancePaths(record.name)
+  try {
+    const started = await startBridge(paths.state, paths.bridgeLog)
+    await writeInstance({ ...record, bridge: { ...bridge, process: started.identity } })
+    await launchLog(paths.launchLog).append('reconcile', `the bridge (pid ${bridge.process.pid}) had died while the VM runs; started again as pid ${started.identity.pid}`)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The instance a helper process belongs to: the directory under `marker` that one of its arguments names. */
+function ownerIn(cmdline: readonly string[], marker: string): string | undefined {
+  const bridge = isBridgeCommandLine(cmdline)
+  const daemonSocket = cmdline.some((arg) => arg.endsWith(`/${VHOST_DEVICE_VSOCK}`) || arg === VHOST_DEVICE_VSOCK) ? cmdline[cmdline.indexOf('--socket') + 1] : undefined
+  const vmmSocket = cmdline.some((arg) => /qemu-system|cloud-hypervisor/.test(arg)) ? cmdline.find((arg) => arg.includes(marker) && arg.includes('vmm.sock')) : undefined
+  const path = bridge ? `${bridge.dir}/` : (daemonSocket ?? vmmSocket)
+  if (!path?.includes(marker)) return undefined
+  return path.slice(path.indexOf(marker) + marker.length).split('/')[0]
+}
+
+/** VMM, bridge and vsock-daemon processes whose files lie in our instances directory but that no live instance owns. */
 async function killStrayVmms(live: Set<string>): Promise<number[]> {
   const marker = `${join(appDirs().state, 'instances')}/`
   const killed: number[] = []
   for (const entry of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
     const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0')
-    const socketArg = cmdline.find((arg) => arg.includes(marker) && arg.includes('vmm.sock'))
-    if (!socketArg || !cmdline.some((arg) => /qemu-system|cloud-hypervisor/.test(arg))) continue
-    const owner = socketArg.slice(socketArg.indexOf(marker) + marker.length).split('/')[0] ?? ''
+    const owner = ownerIn(cmdline, marker)
+    if (owner === undefined) continue
     if (live.has(owner)) continue
     const pid = Number(entry)
     const startTime = await processStartTime(pid)

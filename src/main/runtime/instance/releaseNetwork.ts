@@ -3,15 +3,15 @@ import { deleteLink } from '../net/ipCommand'
 import { LeaseStore } from '../net/leaseStore'
 import { HOST_NET } from '../net/netContext'
 import { removeVmRules } from '../net/vmNetRules'
-import { clearStaleVsockSockets } from '../vmm/cloudHypervisor/vsockSockets'
+import { stopInstanceBridge } from './instanceBridge'
 import { instancePaths, type InstanceRecord } from './instanceRecord'
 
-/** Gives back what a stopped instance held on the host: its rules, its TAP, its sockets, its lease. Quiet for what is already gone. */
+/** Gives back what a stopped instance held on the host: its bridge, its rules, its TAP, its sockets, its lease. Quiet for what is already gone. */
 export async function releaseNetwork(record: InstanceRecord): Promise<void> {
+  await stopInstanceBridge(record, instancePaths(record.name))
   await removeVmRules(HOST_NET, record.net.tap)
   await deleteLink(HOST_NET, record.net.tap)
   const paths = instancePaths(record.name)
   await rm(paths.socket, { force: true })
-  if (record.vmm === 'cloud-hypervisor') await clearStaleVsockSockets(paths.vsock)
   await (await LeaseStore.open()).release(record.name)
 }

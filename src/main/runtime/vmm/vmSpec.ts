@@ -18,7 +18,12 @@ export interface VmSpec {
   disks: VmDisk[]
   /** Serial console to a file the host follows, or a PTY; the virtio console stays off. */
   serial: { mode: 'file'; path: string } | { mode: 'pty' }
-  vsock?: { cid: number; socket: string }
+  /**
+   * The guest's vsock device: `socket` is where guest-initiated connections to port P arrive
+   * (`<socket>_P`). With `vhostUser` (QEMU), the device is served by a vhost-user daemon
+   * listening on that socket instead of the host kernel.
+   */
+  vsock?: { cid: number; socket: string; vhostUser?: string }
   nic?: VmNic
   /** Per-instance directory for the VMM's control socket. */
   runDir: string

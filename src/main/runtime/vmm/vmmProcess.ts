@@ -10,6 +10,8 @@ import { stderrTail } from './stderrTail'
 export interface VmmLaunch {
   program: string
   args: string[]
+  /** Variables added to this process's environment for the child. */
+  env?: Record<string, string>
   /** The VMM's own stdout and stderr, appended to per-instance files. */
   stdoutPath: string
   stderrPath: string
@@ -47,7 +49,7 @@ export class VmmProcess {
     let exited: Promise<VmmExit>
     let spawning: Promise<Error | undefined>
     try {
-      child = spawn(launch.program, launch.args, { detached: true, stdio: ['ignore', stdout.fd, stderr.fd] })
+      child = spawn(launch.program, launch.args, { detached: true, stdio: ['ignore', stdout.fd, stderr.fd], ...(launch.env ? { env: { ...process.env, ...launch.env } } : {}) })
       // 'spawn' and 'error' fire on the next tick: listen before awaiting anything, or they are
       // missed (a hang) and an unheard 'error' (ENOENT) crashes the whole process.
       exited = new Promise<VmmExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))

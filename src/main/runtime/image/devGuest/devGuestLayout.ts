@@ -11,7 +11,8 @@ export const GRACE_PARAMETER = 'bpvm.grace'
 /**
  * Kernel modules the guest needs; everything they depend on is added from modules.dep.
  * virtio disks and NIC, FAT (with the code page and charset the init mounts it with) for
- * CIDATA and the service disk, ext4 (which also mounts the ext2 data disk), the ACPI power button.
+ * CIDATA and the service disk, ext4 (which also mounts the ext2 data disk), the ACPI power button,
+ * and virtio vsock, the service's way to its manager's bridge.
  */
 export const MODULE_ROOTS = [
   'virtio_pci',
@@ -22,7 +23,8 @@ export const MODULE_ROOTS = [
   'nls_utf8',
   'ext4',
   'button',
-  'evdev'
+  'evdev',
+  'vmw_vsock_virtio_transport'
 ] as const
 
 /** busybox --install puts its applets in these. */

@@ -38,7 +38,7 @@ export function qemuArgsFor(spec: VmSpec, files: VmmFiles, options: QemuArgOptio
     '-name',
     `guest=${qemuOptionValue(spec.name)}`,
     '-machine',
-    'q35',
+    spec.vsock?.vhostUser === undefined ? 'q35' : 'q35,memory-backend=mem',
     '-accel',
     options.accel,
     '-cpu',
@@ -55,12 +55,32 @@ export function qemuArgsFor(spec: VmSpec, files: VmmFiles, options: QemuArgOptio
     ...spec.disks.flatMap((disk) => diskArgs(disk, options.diskCache ?? 'none')),
     ...serialArgs(spec.serial),
     ...nicArgs(spec),
-    ...(spec.vsock && options.vhostVsock ? ['-device', `vhost-vsock-pci,guest-cid=${spec.vsock.cid}`] : []),
+    ...vsockArgs(spec, options),
     '-qmp',
     `unix:${qemuOptionValue(files.socketPath)},server=on,wait=off`,
     // A guest reboot ends the VM like a power-off, so a crash loop cannot go unnoticed.
     '-no-reboot'
   ]
+}
+
+/**
+ * A vhost-user vsock device needs guest memory the daemon can map: a shared memfd backend.
+ * Without a daemon, the kernel's vhost-vsock serves the device where the host has it.
+ */
+function vsockArgs(spec: VmSpec, options: QemuArgOptions): string[] {
+  const vsock = spec.vsock
+  if (!vsock) return []
+  if (vsock.vhostUser !== undefined) {
+    return [
+      '-object',
+      `memory-backend-memfd,id=mem,size=${spec.memoryBytes / (1024 * 1024)}M,share=on`,
+      '-chardev',
+      `socket,id=vsock0,path=${qemuOptionValue(vsock.vhostUser)}`,
+      '-device',
+      'vhost-user-vsock-pci,chardev=vsock0'
+    ]
+  }
+  return options.vhostVsock ? ['-device', `vhost-vsock-pci,guest-cid=${vsock.cid}`] : []
 }
 
 function diskArgs(disk: VmDisk, cache: 'none' | 'writeback'): string[] {
@@ -102,6 +122,7 @@ function checkAbsolute(spec: VmSpec, files: VmmFiles): void {
     ['initramfs', spec.initramfs],
     ['serial', spec.serial.mode === 'file' ? spec.serial.path : undefined],
     ['socket', files.socketPath],
+    ['vsock.vhostUser', spec.vsock?.vhostUser],
     ...spec.disks.map((d): [string, string] => [`disks.${d.role}`, d.path])
   ]
   for (const [field, path] of paths) if (path !== undefined && !isAbsolute(path)) throw invalidInput(field, `must be an absolute path, got ${path}`)

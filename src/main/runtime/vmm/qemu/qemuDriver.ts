@@ -49,7 +49,8 @@ async function launch(options: QemuDriverOptions, spec: VmSpec, files: VmmFiles)
   }
   const accel = await resolveAccel(options.accel ?? 'auto')
   note(`accelerator: ${accel.reason}`)
-  const vsockAttached = spec.vsock !== undefined && (await vhostVsockAvailable())
+  const vsockAttached = spec.vsock !== undefined && (spec.vsock.vhostUser !== undefined || (await vhostVsockAvailable()))
+  if (spec.vsock?.vhostUser !== undefined) note(`vsock: vhost-user device on ${spec.vsock.vhostUser}, guest CID ${spec.vsock.cid}`)
   if (spec.vsock && !vsockAttached) note('vsock: not attached, /dev/vhost-vsock is missing on this host (modprobe vhost_vsock)')
   if (spec.nic && !(await linkExists(options.net ?? HOST_NET, spec.nic.tap))) {
     // As root QEMU would make an unaddressed TAP of that name itself; the VM would have no network.

@@ -1,0 +1,51 @@
+import { createRequire } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { socketAnswers } from '../vmm/staleSocket'
+import { VmmProcess, stopDetachedVmm } from '../vmm/vmmProcess'
+import type { ProcessIdentity } from '../state/processIdentity'
+import { bridgeFiles } from './bridgeFiles'
+
+/** The bridge's entry: `bridge.js` beside the built code, or `bridgeMain.ts` run through tsx from source. */
+const BRIDGE_ENTRY_NAME = 'bridge'
+
+/**
+ * How to run the bridge process with this Node (Electron's own, as plain Node, in the app). The
+ * instance directory is its only argument, which is also how reconcile recognises a bridge.
+ */
+export function bridgeCommand(dir: string): { program: string; args: string[]; env: Record<string, string> } {
+  const here = import.meta.url
+  const env: Record<string, string> = process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}
+  if (!here.endsWith('.ts')) return { program: process.execPath, args: [fileURLToPath(new URL(`./${BRIDGE_ENTRY_NAME}.js`, here)), '--dir', dir], env }
+  const tsx = pathToFileURL(createRequire(here).resolve('tsx')).href
+  return { program: process.execPath, args: ['--import', tsx, fileURLToPath(new URL('./bridgeMain.ts', here)), '--dir', dir], env }
+}
+
+/** Whether a process's command line is a bridge's (any instance's): its entry, then `--dir`. */
+export function isBridgeCommandLine(args: readonly string[]): { dir: string } | undefined {
+  const at = args.indexOf('--dir')
+  if (at < 1 || at + 1 >= args.length) return undefined
+  const entry = args[at - 1] ?? ''
+  return /[/\\](bridge\.js|bridgeMain\.ts)$/.test(entry) ? { dir: args[at + 1] ?? '' } : undefined
+}
+
+/**
+ * Starts an instance's bridge, detached like its VMM so it outlives the app; returns once the
+ * bridge answers on its own socket. Its log is `logPath` (stdout and stderr).
+ */
+export async function startBridge(dir: string, logPath: string): Promise<VmmProcess> {
+  const command = bridgeCommand(dir)
+  const socket = bridgeFiles(dir).socket
+  return VmmProcess.start({
+    ...command,
+    stdoutPath: logPath,
+    stderrPath: logPath,
+    socketPath: socket,
+    isReady: () => socketAnswers(socket),
+    readyTimeoutMs: 15_000
+  })
+}
+
+/** Stops a bridge (SIGTERM: it closes its listeners and removes its sockets), SIGKILL after the grace. */
+export async function stopBridge(identity: Required<ProcessIdentity>): Promise<void> {
+  await stopDetachedVmm(identity, 3_000)
+}

@@ -1,0 +1,123 @@
+import { rm } from 'node:fs/promises'
+import { BRIDGE_VSOCK_PORT } from '../bridge/bridgeContract'
+import { bridgeFiles, writeBridgeConfig, type BridgeTransport } from '../bridge/bridgeFiles'
+import { startBridge, stopBridge } from '../bridge/bridgeProcess'
+import { BpvmError, invalidInput } from '../errors'
+import type { Lease } from '../net/leaseFile'
+import { isProcessAlive, type ProcessIdentity } from '../state/processIdentity'
+import { clearStaleVsockSockets } from '../vmm/cloudHypervisor/vsockSockets'
+import { findVhostDeviceVsock, startVsockDaemon, VHOST_DEVICE_VSOCK, VHOST_DEVICE_VSOCK_HINT } from '../vmm/qemu/vhostDeviceVsock'
+import type { VmmKind } from '../vmm/vmmDriver'
+import { stopDetachedVmm } from '../vmm/vmmProcess'
+import { vsockCid, type VmSpec } from '../vmm/vmSpec'
+import type { ImageChoice } from './guestImage'
+import type { InstancePaths, InstanceRecord } from './instanceRecord'
+import type { UndoStack } from './undoStack'
+
+/** What a launch may ask for: the best way the host has (`auto`), vsock only, or the network relay. */
+export const BRIDGE_CHOICES = ['auto', 'vsock', 'relay'] as const
+export type BridgeChoice = (typeof BRIDGE_CHOICES)[number]
+
+/** `none`: the guest has no way to its bridge (the dev guest on a host without vsock). */
+export type InstanceBridgeTransport = BridgeTransport | 'none'
+
+/** Most ports one instance may hold through RequestPort. */
+export const MAX_PORTS_PER_INSTANCE = 16
+/** A service not in test mode that has not pinged this long after it started is warned about. */
+export const PING_WARNING_SECONDS = 60
+
+export interface TransportDecision {
+  transport: InstanceBridgeTransport
+  /** The vsock daemon's program, for vhost-user-vsock. */
+  daemon?: string
+  /** Why, for the launch log. */
+  reason: string
+}
+
+/**
+ * How the guest will reach its bridge. cloud-hypervisor has hybrid vsock built in; QEMU has it
+ * through vhost-device-vsock when that is installed; otherwise a relay over the VM's network
+ * (cloud-init guests: socat in the guest). The dev guest has no socat, so without vsock it has no way.
+ */
+export async function decideBridgeTransport(vmm: VmmKind, image: ImageChoice, choice: BridgeChoice = 'auto'): Promise<TransportDecision> {
+  if (!BRIDGE_CHOICES.includes(choice)) throw invalidInput('bridge', `must be auto, vsock or relay, got ${JSON.stringify(choice)}`)
+  if (choice === 'relay') {
+    if (image === 'dev') throw invalidInput('bridge', 'the dev guest has no relay (no socat in it); use vsock, or a cloud-init image (debian, ubuntu)')
+    return { transport: 'relay', reason: 'the relay was asked for' }
+  }
+  if (vmm === 'cloud-hypervisor') return { transport: 'vsock', reason: "cloud-hypervisor's hybrid vsock" }
+  const daemon = await findVhostDeviceVsock()
+  if (daemon) return { transport: 'vhost-user-vsock', daemon: daemon.path, reason: `${daemon.version ?? VHOST_DEVICE_VSOCK} serves the guest's vsock device` }
+  if (choice === 'vsock') throw new BpvmError('PROGRAM_NOT_FOUND', `bridge: vsock needs ${VHOST_DEVICE_VSOCK} with QEMU: ${VHOST_DEVICE_VSOCK_HINT}`, { field: 'bridge', program: VHOST_DEVICE_VSOCK })
+  if (image === 'dev') return { transport: 'none', reason: `no ${VHOST_DEVICE_VSOCK} on this host and the dev guest has no relay: its service cannot reach the bridge (${VHOST_DEVICE_VSOCK_HINT})` }
+  return { transport: 'relay', reason: `no ${VHOST_DEVICE_VSOCK} on this host: the guest reaches its bridge through a relay over its network` }
+}
+
+export interface InstanceBridgeRequest {
+  name: string
+  serviceId: string
+  testMode: boolean
+  lease: Pick<Lease, 'id' | 'hostAddress' | 'guestAddress'>
+  paths: InstancePaths
+  decision: TransportDecision
+}
+
+export interface StartedBridge {
+  process?: Required<ProcessIdentity>
+  vsockDaemon?: Required<ProcessIdentity>
+  /** For the VMM: the guest's vsock device, when it has one. */
+  vsock?: VmSpec['vsock']
+}
+
+/** The port the relay listens on, on the instance's TAP address. */
+export const RELAY_PORT = BRIDGE_VSOCK_PORT
+
+/**
+ * Starts the instance's bridge (and, for QEMU's vhost-user vsock, its daemon) before the VM
+ * boots, registering how to stop each on the undo stack. With `none` nothing is started.
+ */
+export async function startInstanceBridge(request: InstanceBridgeRequest, undo: UndoStack): Promise<StartedBridge> {
+  const { paths, lease, decision } = request
+  if (decision.transport === 'none') return {}
+  const overVsock = decision.transport !== 'relay'
+  const files = bridgeFiles(paths.state)
+  await clearStaleVsockSockets(paths.vsock)
+  await writeBridgeConfig(files.config, {
+    version: 1,
+    instance: request.name,
+    serviceId: request.serviceId,
+    guestAddress: lease.guestAddress,
+    hostAddress: lease.hostAddress,
+    transport: decision.transport,
+    sockets: [files.socket, ...(overVsock ? [`${paths.vsock}_${BRIDGE_VSOCK_PORT}`] : [])],
+    ...(overVsock ? {} : { relayPort: RELAY_PORT }),
+    maxPorts: MAX_PORTS_PER_INSTANCE,
+    serialLog: paths.serialLog,
+    testMode: request.testMode,
+    pingWarningSeconds: PING_WARNING_SECONDS
+  })
+  // A fresh launch starts with fresh bridge state: ports and registrations belong to one run of the service.
+  await rm(files.state, { force: true })
+  const bridge = await startBridge(paths.state, paths.bridgeLog)
+  undo.push('bridge', () => stopBridge(bridge.identity))
+  const started: StartedBridge = { process: bridge.identity }
+  const cid = vsockCid(lease.id)
+  if (decision.transport === 'vhost-user-vsock' && decision.daemon) {
+    const daemon = await startVsockDaemon({ program: decision.daemon, cid, socket: paths.vsockDaemonSocket, udsPath: paths.vsock, logPath: paths.vsockDaemonLog })
+    undo.push('vsock daemon', async () => {
+      await stopDetachedVmm(daemon.identity, 2_000)
+      await rm(paths.vsockDaemonSocket, { force: true })
+    })
+    return { ...started, vsockDaemon: daemon.identity, vsock: { cid, socket: paths.vsock, vhostUser: paths.vsockDaemonSocket } }
+  }
+  return overVsock ? { ...started, vsock: { cid, socket: paths.vsock } } : started
+}
+
+/** Stops an instance's bridge and vsock daemon, and removes their sockets. Quiet for what is gone. */
+export async function stopInstanceBridge(record: InstanceRecord, paths: InstancePaths): Promise<void> {
+  const bridge = record.bridge
+  if (bridge?.vsockDaemon && (await isProcessAlive(bridge.vsockDaemon))) await stopDetachedVmm(bridge.vsockDaemon, 2_000)
+  if (bridge?.process && (await isProcessAlive(bridge.process))) await stopBridge(bridge.process)
+  await Promise.all([rm(bridgeFiles(paths.state).socket, { force: true }), rm(paths.vsockDaemonSocket, { force: true })])
+  await clearStaleVsockSockets(paths.vsock)
+}
