@@ -138,11 +138,21 @@ describeAsRoot('launching with cloud-hypervisor (its API contract served by the 
       expect(await readFile(join(logs, 'vmm.stderr.log'), 'utf8')).not.toContain('CONTRACT VIOLATION')
       // The stand-in boots no guest: the VM runs, the service has not said it started.
       const row = (await lifecycle.listRows(cli)).find((r) => r.name === 'chvm')
-      expect(row).toMatchObject({ status: 'Pending', reason: 'the guest is booting', vmm: 'cloud-hypervisor' })
+      expect(row).toMatchObject({ status: 'Pending', reason: 'the guest is booting', vmm: 'cloud-hypervisor', bridge: { transport: 'vsock', running: true } })
+      // The stand-in's "service" dialed <vsock socket>_8000 after vm.boot and pinged: the instance shows it connected.
+      const deadline = Date.now() + 15_000
+      let bridge = row?.bridge as { pings?: number } | undefined
+      while ((bridge?.pings ?? 0) < 1 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200))
+        bridge = (await lifecycle.listRows(cli)).find((r) => r.name === 'chvm')?.bridge as { pings?: number } | undefined
+      }
+      expect(bridge).toMatchObject({ transport: 'vsock', running: true, pings: 1, lastPingAt: expect.any(String) })
+      const ls = await cli(['ls'])
+      expect(ls.stdout).toMatch(/chvm .*bridge connected \d+ s ago \(vsock\)/)
 
       expect(envelope(await cli(['down', 'chvm', '--json']))).toMatchObject({ ok: true, value: [{ name: 'chvm', stopped: 'graceful' }] })
       await lifecycle.expectNothingLeft(ns, 'chvm')
-      expect((await readdir(lifecycle.instanceDir('chvm'))).filter((f) => f.startsWith('vsock'))).toEqual([])
+      expect((await readdir(lifecycle.instanceDir('chvm'))).filter((f) => f.startsWith('vsock') || f.endsWith('.sock'))).toEqual([])
       expect(await readFile(join(logs, 'vmm.stderr.log'), 'utf8')).not.toContain('CONTRACT VIOLATION')
     }, 120_000)
   })

@@ -1,5 +1,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { BRIDGE_VSOCK_PORT } from '../../../src/main/runtime/bridge/bridgeContract'
+import { BridgeTestClient } from '../bridgeClient'
 import type { Scenario } from './scenario'
 import { bindVsock, chain, closeVsock, configProblem, type FakeVm, type Reply } from './vmState'
 
@@ -92,6 +94,9 @@ export class FakeVmm {
     }
     vm.object = { state: 'Running', vsock }
     if (vm.config.serial?.mode === 'File' && vm.config.serial.file) appendFileSync(vm.config.serial.file, 'fake guest: booted\n')
+    // The guest's service dials its bridge the way the runner does (CID 2 port 8000), which the
+    // real VMM turns into a connection to `<vsock socket>_8000`, and Pings it.
+    if (vm.config.vsock?.socket) void pingBridge(`${vm.config.vsock.socket}_${BRIDGE_VSOCK_PORT}`)
     const crashMs = this.scenario.crashAfterBootMs
     return crashMs === undefined ? NO_CONTENT : { ...NO_CONTENT, after: () => setTimeout(() => process.kill(process.pid, 'SIGKILL'), crashMs) }
   }
@@ -137,4 +142,21 @@ export class FakeVmm {
     closeVsock(this.vm)
     this.vm = undefined
   }
+}
+
+/** A guest service's first act: Ping the bridge, retrying while nothing listens yet; reported on stderr. */
+async function pingBridge(socket: string): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const client = BridgeTestClient.unix(socket)
+    try {
+      await client.call('Ping')
+      process.stderr.write(`fake guest: pinged the bridge on ${socket}\n`)
+      return
+    } catch {
+      await sleep(100)
+    } finally {
+      client.close()
+    }
+  }
+  process.stderr.write(`fake guest: no bridge answered on ${socket}\n`)
 }
