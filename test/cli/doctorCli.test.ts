@@ -7,7 +7,7 @@ import { describeWithPrograms } from '../support/prerequisites'
 import { envelope, runCli } from '../support/runCli'
 import { useTempDirs } from '../support/tempDirs'
 
-const PROGRAMS = ['qemu-img', 'qemu-system-x86_64', 'cloud-hypervisor', 'mkfs.fat', 'fsck.fat', 'mcopy', 'ip', 'nft']
+const PROGRAMS = ['qemu-img', 'qemu-system-x86_64', 'cloud-hypervisor', 'vhost-device-vsock', 'mkfs.fat', 'fsck.fat', 'mcopy', 'ip', 'nft']
 
 describeWithPrograms(['qemu-img'], 'bpvm doctor', () => {
   const tempDir = useTempDirs()
@@ -21,6 +21,10 @@ describeWithPrograms(['qemu-img'], 'bpvm doctor', () => {
     expect(report.programs.map((p) => p.program).sort()).toEqual([...PROGRAMS].sort())
     const qemuImg = report.programs.find((p) => p.program === 'qemu-img')
     expect(qemuImg).toMatchObject({ found: true, required: true, path: expect.stringMatching(/\/qemu-img$/), version: expect.stringMatching(/^qemu-img version \d/) })
+    // The vsock daemon for QEMU guests: the tests install it; a missing one says how to get it.
+    const vsockDaemon = report.programs.find((p) => p.program === 'vhost-device-vsock')
+    if (vsockDaemon?.found) expect(vsockDaemon.version).toMatch(/^vhost-device-vsock \d/)
+    else expect(vsockDaemon?.fix).toMatch(/get-vhost-device-vsock\.sh/)
     for (const program of report.programs) {
       if (program.found) expect(program.path).toMatch(/^\//)
       else expect(program.fix).toBeTruthy()

@@ -18,7 +18,9 @@ export const BASE_PACKAGES = [
   'systemd', 'systemd-sysv', 'udev', 'dbus', 'libpam-systemd', 'systemd-resolved',
   'cloud-init', 'cloud-guest-utils', 'fdisk', 'e2fsprogs',
   'linux-image-cloud-amd64',
-  'iproute2', 'iputils-ping', 'ca-certificates'
+  'iproute2', 'iputils-ping', 'ca-certificates',
+  // The guest's end of the bridge relay, for hosts without vsock.
+  'socat'
 ] as const
 
 // Debian's code names and aliases, for telling a Debian archive apart from another distribution's.
