@@ -52,6 +52,36 @@ describe('Instances view', () => {
     expect(alpha.get('[data-test="stop"]').attributes('aria-label')).toBe('Stop alpha (waits up to 30 s)')
   })
 
+  it("shows each instance's bridge: connected or waiting, its ports as links, its registration, its warning", async () => {
+    const api = createFakeApi()
+    const lastPingAt = new Date(Date.now() - 3_000).toISOString()
+    vi.mocked(api.instances.list).mockResolvedValue(
+      ok([
+        instance('alpha', {
+          bridge: {
+            transport: 'vhost-user-vsock', running: true, pings: 1, lastPingAt,
+            ports: [{ port: 18080, preferred: 18080, url: 'http://127.0.0.1:18080', guestAccepts: true }, { port: 18081, preferred: 0, url: 'http://127.0.0.1:18081', guestAccepts: false }],
+            registration: { serviceId: '2', apiKeyPrefix: 'svc_', upstreamUrl: 'http://127.0.0.1:18080', owners: [{ keyType: 'ECDSA', key: '02' }], tls: { enabled: false, requireClientMtls: false } }
+          }
+        }),
+        instance('beta', { bridge: { transport: 'relay', running: true, pings: 0, ports: [], warning: 'the service has not pinged its bridge 60 s after it started' } }),
+        instance('gamma')
+      ])
+    )
+    const view = await setup(api)
+    const alpha = row(view, 'alpha')
+    expect(alpha.get('[data-test="bridge-line"]').text()).toMatch(/^bridge connected [34] s ago \(vhost-user-vsock\)$/)
+    const links = alpha.findAll('[data-test="bridge-port"]')
+    expect(links.map((l) => l.attributes('href'))).toEqual(['http://127.0.0.1:18080', 'http://127.0.0.1:18081'])
+    expect(links[0]?.attributes('rel')).toBe('noopener noreferrer')
+    expect(alpha.text()).toContain('refused in the guest (not listening yet, or only on its loopback)')
+    expect(alpha.get('[data-test="bridge-registration"]').text()).toMatch(/proxy: service 2 → http:\/\/127\.0\.0\.1:18080, key prefix svc_,\s+1 owner\s+\(ECDSA\), TLS off/)
+    const beta = row(view, 'beta')
+    expect(beta.get('[data-test="bridge-line"]').text()).toBe('bridge waiting (relay)')
+    expect(beta.get('[data-test="bridge-warning"]').text()).toContain('has not pinged its bridge')
+    expect(row(view, 'gamma').find('[data-test="bridge"]').exists()).toBe(false)
+  })
+
   it('updates rows from instances:changed without reloading', async () => {
     const api = createFakeApi()
     vi.mocked(api.instances.list).mockResolvedValue(ok([instance('alpha')]))

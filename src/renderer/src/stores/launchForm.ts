@@ -41,6 +41,8 @@ export interface LaunchForm {
   accel: '' | 'auto' | 'kvm' | 'tcg'
   /** Install Docker in the guest at first boot. */
   docker: boolean
+  /** How the service reaches its manager bridge. */
+  bridge: 'auto' | 'vsock' | 'relay'
 }
 
 /** The reference's environment for a local Tangle node. */
@@ -73,7 +75,8 @@ export function defaultLaunchForm(): LaunchForm {
     image: '',
     customImage: '',
     accel: '',
-    docker: false
+    docker: false,
+    bridge: 'auto'
   }
 }
 
@@ -133,6 +136,7 @@ export function validateLaunchForm(form: LaunchForm): FieldErrors {
   set('storageGiB', wholeInRange(form.storageGiB, 1, 64 * 1024, 'GiB'))
   if (form.image === 'custom') set('customImage', form.customImage.trim() === '' ? 'is required for a custom image' : undefined)
   set('docker', form.docker && form.image === 'dev' ? 'the dev guest has no package manager to install Docker with; choose Debian or Ubuntu' : undefined)
+  set('bridge', form.bridge === 'relay' && form.image === 'dev' ? 'the dev guest has no relay; choose vsock, or Debian or Ubuntu' : undefined)
   if (form.vmm === 'cloud-hypervisor' && form.accel === 'tcg') set('accel', 'cloud-hypervisor runs on KVM only; choose QEMU for software emulation (tcg)')
   return errors
 }
@@ -176,6 +180,7 @@ export function buildLaunchRequest(form: LaunchForm): LaunchRequest {
   else if (form.image) request.image = form.image
   if (form.accel) request.accel = form.accel
   if (form.docker) request.docker = true
+  if (form.bridge !== 'auto') request.bridge = form.bridge
   return request
 }
 
@@ -226,7 +231,8 @@ export const launchFieldOf = fieldMapper({
   vmm: 'vmm',
   image: 'image',
   accel: 'accel',
-  docker: 'docker'
+  docker: 'docker',
+  bridge: 'bridge'
 })
 
 /** Errors that mean the host is missing something, not that the form is wrong: the Host view says how to fix them. */

@@ -1,0 +1,76 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { beforeAll, expect, it } from 'vitest'
+import { DEBIAN_BUILD_PROGRAMS, sharedDebianImage } from '../support/debianImage'
+import { useLifecycleHost, type InstanceRow } from '../support/lifecycleHost'
+import { describeAsRoot, describeWithPrograms } from '../support/prerequisites'
+import { envelope } from '../support/runCli'
+import { GUEST_BRIDGE_SERVICE } from './guestBridgeClient'
+
+interface BridgeRow {
+  transport: string
+  running: boolean
+  pings: number
+  ports: Array<{ port: number; url: string; guestAccepts?: boolean }>
+  registration?: { serviceId: string; upstreamUrl: string; owners: Array<{ keyType: string; key: string }> }
+  refusedPeers?: number
+}
+
+describeAsRoot('the bridge end to end: a gRPC client in a real guest (QEMU, TCG, Debian guest, in a network namespace)', () => {
+  describeWithPrograms(['qemu-system-x86_64', 'qemu-img', 'ip', 'nft', 'vhost-device-vsock', ...DEBIAN_BUILD_PROGRAMS], 'over vsock and over the relay', () => {
+    const lifecycle = useLifecycleHost('bridge-guest')
+    beforeAll(() => sharedDebianImage(), 600_000)
+
+    const debianArgs = (work: string, name: string, extra: string[]): string[] =>
+      lifecycle.launchArgs(work, name).map((arg) => (arg === 'dev' ? 'debian' : arg === '256M' ? '768M' : arg)).concat(extra)
+    const bridgeOf = async (cli: Parameters<typeof lifecycle.listRows>[0], name: string): Promise<BridgeRow | undefined> =>
+      (await lifecycle.listRows(cli)).find((r: InstanceRow) => r.name === name)?.bridge as BridgeRow | undefined
+
+    it('Pings, gets a forwarded port and registers over each transport; another VM is refused; nothing is left after teardown', async () => {
+      const { ns, work, cli } = await lifecycle.host(GUEST_BRIDGE_SERVICE)
+      const fetchInNs = async (url: string): Promise<string> =>
+        lifecycle.netns.run(ns, process.execPath, ['-e', `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((t) => process.stdout.write(t), (e) => { console.error(String(e)); process.exit(1) })`])
+
+      // Over the relay (forced): the guest's socat joins BRIDGE_SOCKET_PATH to the bridge's port on the gateway.
+      expect(envelope(await cli(debianArgs(work, 'relayed', ['--bridge', 'relay'])))).toMatchObject({ ok: true, value: { name: 'relayed' } })
+      const relayedLog = await lifecycle.waitForGuestLog('relayed', 'svc: serving on', 300_000)
+      expect(relayedLog).toContain('svc: bridge through the relay at /run/bpvm/bridge.sock')
+      expect(relayedLog).toContain('svc: pinged the bridge')
+      expect(relayedLog).toContain('svc: another service id: PERMISSION_DENIED')
+      const relayed = await bridgeOf(cli, 'relayed')
+      expect(relayed).toMatchObject({ transport: 'relay', running: true, pings: 1, ports: [{ port: 18080, url: 'http://127.0.0.1:18080' }], registration: { serviceId: '2', upstreamUrl: 'http://127.0.0.1:18080', owners: [{ keyType: 'ECDSA', key: '02'.repeat(33) }] } })
+      // The port the service asked for reaches it from the host's loopback.
+      expect(await fetchInNs('http://127.0.0.1:18080/')).toBe('hello from the guest on port 18080\n')
+      const relayedGuest = String((await lifecycle.listRows(cli)).find((r) => r.name === 'relayed')?.ip)
+      const relayedGateway = relayedGuest.replace(/\d+$/, (last) => String(Number(last) - 1))
+
+      // Over vsock (QEMU + vhost-device-vsock); its service also tries the first instance's relay port.
+      expect(envelope(await cli(debianArgs(work, 'vsocked', ['--bridge', 'vsock', '--env', `OTHER_BRIDGE=${relayedGateway}:8000`])))).toMatchObject({ ok: true })
+      const vsockLog = await lifecycle.waitForGuestLog('vsocked', 'svc: serving on', 300_000)
+      expect(vsockLog).toContain('svc: bridge over vsock')
+      expect(vsockLog).toContain('svc: registered')
+      // The preferred port is the first instance's: this one gets another, and it forwards too.
+      const vsocked = await bridgeOf(cli, 'vsocked')
+      expect(vsocked).toMatchObject({ transport: 'vhost-user-vsock', running: true, pings: 1, registration: { serviceId: '2' } })
+      const port = vsocked?.ports[0]?.port ?? 0
+      expect(port).not.toBe(18080)
+      expect(vsockLog).toContain(`svc: port ${port}`)
+      expect(await fetchInNs(`http://127.0.0.1:${port}/`)).toBe(`hello from the guest on port ${port}\n`)
+      // A second VM reaching for the first one's bridge is refused, and the first one says so.
+      expect(vsockLog).toContain('svc: the other bridge: UNAVAILABLE')
+      const vsockedGuest = String((await lifecycle.listRows(cli)).find((r) => r.name === 'vsocked')?.ip)
+      expect(await bridgeOf(cli, 'relayed')).toMatchObject({ refusedPeers: expect.any(Number) })
+      expect(await readFile(join(lifecycle.instanceDir('relayed'), 'logs', 'bridge.log'), 'utf8')).toContain(`relay: refused a connection from ${vsockedGuest}`)
+
+      for (const name of ['relayed', 'vsocked']) {
+        expect(envelope(await cli(['down', name, '--json']))).toMatchObject({ ok: true, value: [{ name, stopped: 'graceful' }] })
+        await lifecycle.expectNothingLeft(ns, name)
+        expect(await bridgeOf(cli, name)).toMatchObject({ running: false })
+      }
+      // The forwards went with the bridges.
+      await expect(fetchInNs('http://127.0.0.1:18080/')).rejects.toThrow()
+      const left = await lifecycle.netns.run(ns, 'ss', ['-Htlnx'])
+      expect(left).not.toMatch(/bridge|vsock|:18080/)
+    }, 900_000)
+  })
+})
