@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { beforeAll, expect, it } from 'vitest'
 import { DEBIAN_BUILD_PROGRAMS, sharedDebianImage } from '../support/debianImage'
@@ -40,7 +40,7 @@ describeAsRoot('the bridge end to end: a gRPC client in a real guest (QEMU, TCG,
       const relayed = await bridgeOf(cli, 'relayed')
       expect(relayed).toMatchObject({ transport: 'relay', running: true, pings: 1, ports: [{ port: 18080, url: 'http://127.0.0.1:18080' }], registration: { serviceId: '2', upstreamUrl: 'http://127.0.0.1:18080', owners: [{ keyType: 'ECDSA', key: '02'.repeat(33) }] } })
       // The port the service asked for reaches it from the host's loopback.
-      expect(await fetchInNs('http://127.0.0.1:18080/')).toBe('hello from the guest on port 18080\n')
+      expect(await fetchInNs('http://127.0.0.1:18080/')).toBe('hello from the guest on port 18080')
       const relayedGuest = String((await lifecycle.listRows(cli)).find((r) => r.name === 'relayed')?.ip)
       const relayedGateway = relayedGuest.replace(/\d+$/, (last) => String(Number(last) - 1))
 
@@ -55,7 +55,7 @@ describeAsRoot('the bridge end to end: a gRPC client in a real guest (QEMU, TCG,
       const port = vsocked?.ports[0]?.port ?? 0
       expect(port).not.toBe(18080)
       expect(vsockLog).toContain(`svc: port ${port}`)
-      expect(await fetchInNs(`http://127.0.0.1:${port}/`)).toBe(`hello from the guest on port ${port}\n`)
+      expect(await fetchInNs(`http://127.0.0.1:${port}/`)).toBe(`hello from the guest on port ${port}`)
       // A second VM reaching for the first one's bridge is refused, and the first one says so.
       expect(vsockLog).toContain('svc: the other bridge: UNAVAILABLE')
       const vsockedGuest = String((await lifecycle.listRows(cli)).find((r) => r.name === 'vsocked')?.ip)
@@ -64,8 +64,11 @@ describeAsRoot('the bridge end to end: a gRPC client in a real guest (QEMU, TCG,
 
       for (const name of ['relayed', 'vsocked']) {
         expect(envelope(await cli(['down', name, '--json']))).toMatchObject({ ok: true, value: [{ name, stopped: 'graceful' }] })
-        await lifecycle.expectNothingLeft(ns, name)
         expect(await bridgeOf(cli, name)).toMatchObject({ running: false })
+      }
+      for (const name of ['relayed', 'vsocked']) {
+        await lifecycle.expectNothingLeft(ns, name)
+        expect((await readdir(lifecycle.instanceDir(name))).filter((f) => f.includes('.sock'))).toEqual([])
       }
       // The forwards went with the bridges.
       await expect(fetchInNs('http://127.0.0.1:18080/')).rejects.toThrow()

@@ -1,0 +1,148 @@
+// The manager bridge, side by side in one run (dev guest, QEMU, TCG, in a network namespace of
+// our own; needs root and vhost-device-vsock): (a) a host client's connect + Ping round trip on
+// the bridge's socket, a new gRPC channel each time; (b) bytes the guest's service sends, read
+// through the port the bridge forwards (127.0.0.1:<port>) against read straight from the
+// guest's address, alternating, and the ratio of the two medians. Round 0 apart, medians over
+// the 5 rounds after it.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { connect } from 'node:net'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { credentials, type Client, type ServiceError } from '@grpc/grpc-js'
+import type { execa } from 'execa'
+import { appDirs } from '../src/main/runtime/appDirs'
+import { bridgeService } from '../src/main/runtime/bridge/bridgeContract'
+import { bridgeFiles } from '../src/main/runtime/bridge/bridgeFiles'
+import { buildDevGuest } from '../src/main/runtime/image/devGuest/buildDevGuest'
+import { instancePaths } from '../src/main/runtime/instance/instanceRecord'
+import { launchInstance } from '../src/main/runtime/instance/launchInstance'
+import { teardownInstance } from '../src/main/runtime/instance/teardownInstance'
+import { MARKER_PREFIX, SERVICE_STARTED } from '../src/main/runtime/vmm/guestMarkers'
+import { waitForSerial } from '../src/main/runtime/vmm/qemu/bootWatchdog'
+import { INSIDE_BENCH_NETWORK as INSIDE, runInsideBenchNetwork } from './benchNetns'
+import { median, roundsTable, timed, WARM_ROUNDS } from './benchRounds'
+
+const MiB = 1024 * 1024
+const PORT = 18080
+const PAYLOAD = 64 * MiB
+
+// busybox nc serves one connection at a time: each one gets PAYLOAD bytes of zeros.
+const SERVICE = `#!/bin/sh
+echo "bench: service up"
+(while :; do head -c ${PAYLOAD} /dev/zero | nc -l -p ${PORT}; done) &
+trap 'kill $! 2>/dev/null; exit 0' INT
+while :; do sleep 60 & wait $!; done
+`
+
+type Call = (request: unknown, callback: (error: ServiceError | null, reply: unknown) => void) => void
+type BridgeClient = Client & Record<string, Call>
+
+const newClient = (socket: string): BridgeClient => {
+  const Service = bridgeService()
+  return new Service(`unix:${socket}`, credentials.createInsecure()) as unknown as BridgeClient
+}
+const call = <T>(client: BridgeClient, method: string, request: unknown): Promise<T> =>
+  new Promise((resolve, reject) => client[method]!.call(client, request, (error, reply) => (error ? reject(error) : resolve(reply as T))))
+
+/** A new channel, connected, one Ping answered: what a service's start costs it. */
+async function connectAndPing(socket: string): Promise<number> {
+  const client = newClient(socket)
+  try {
+    return await timed(() => call(client, 'Ping', {}))
+  } finally {
+    client.close()
+  }
+}
+
+/** Reads PAYLOAD bytes from host:port; MiB/s. */
+function readPayload(host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now()
+    let bytes = 0
+    const socket = connect({ host, port })
+    socket.on('data', (chunk) => {
+      bytes += chunk.length
+      if (bytes >= PAYLOAD) {
+        socket.destroy()
+        resolve(PAYLOAD / MiB / ((performance.now() - started) / 1000))
+      }
+    })
+    socket.on('error', reject)
+    socket.on('close', () => (bytes < PAYLOAD ? reject(new Error(`${host}:${port} closed after ${bytes} bytes`)) : undefined))
+  })
+}
+
+async function retry<T>(work: () => Promise<T>, tries = 50): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work()
+    } catch (error) {
+      if (attempt >= tries) throw error
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+}
+
+async function measure(): Promise<void> {
+  const dir = join(appDirs().data, 'bench-service')
+  await mkdir(dir, { recursive: true })
+  await writeFile(join(dir, 'service.sh'), SERVICE, { mode: 0o755 })
+  const name = 'bench-bridge'
+  const record = await launchInstance({
+    name, binary: join(dir, 'service.sh'),
+    env: { httpRpcUrl: 'http://127.0.0.1:9944', wsRpcUrl: 'ws://127.0.0.1:9944', blueprintId: '1', serviceId: '2', protocol: 'tangle' },
+    args: { testMode: true }, accel: 'tcg', memoryBytes: 256 * MiB, storageBytes: 256 * MiB, vmm: 'qemu', image: 'dev', bridge: 'vsock'
+  })
+  try {
+    await waitForSerial(instancePaths(name).serialLog, (line) => line.includes(`${MARKER_PREFIX} ${SERVICE_STARTED}`), 120_000)
+    const socket = bridgeFiles(instancePaths(name).state).socket
+    const client = newClient(socket)
+    const { port } = await call<{ port: number }>(client, 'RequestPort', { preferred_port: PORT })
+    client.close()
+    const guest = record.net.guestAddress
+    // The guest's nc is listening once a straight read goes through.
+    await retry(() => readPayload(guest, port))
+    const pings: number[] = []
+    const forwarded: number[] = []
+    const direct: number[] = []
+    for (let round = 0; round <= WARM_ROUNDS; round += 1) {
+      pings.push(await connectAndPing(socket))
+      // Alternating which goes first, so neither always meets a warmer guest.
+      const order = round % 2 === 0 ? ['forwarded', 'direct'] : ['direct', 'forwarded']
+      for (const which of order) {
+        if (which === 'forwarded') forwarded.push(await retry(() => readPayload('127.0.0.1', port), 5))
+        else direct.push(await retry(() => readPayload(guest, port), 5))
+      }
+      console.log(`round ${round}: ping ${pings.at(-1)!.toFixed(2)} ms, forwarded ${forwarded.at(-1)!.toFixed(0)} MiB/s, direct ${direct.at(-1)!.toFixed(0)} MiB/s (load ${loadavg()[0]!.toFixed(2)})`)
+    }
+    const warm = (values: number[]): number => median(values.slice(1))
+    const mibps = (values: number[]): string => `${warm(values).toFixed(0)} MiB/s (runs ${values.slice(1).map((v) => v.toFixed(0)).join(' ')}; round 0 ${values[0]!.toFixed(0)})`
+    console.log(`\n## Bridge: connect + Ping (host client on the bridge socket, a new channel each time)\n\n${roundsTable('measure', [{ label: 'connect + Ping round trip', samples: pings }], 2)}`)
+    console.log(`\n## Bridge: bytes from the guest's service (${PAYLOAD / MiB} MiB a read, dev guest under TCG)\n`)
+    console.log(`| path | median | \n| --- | --- |\n| through the forwarded port, 127.0.0.1:${port} | ${mibps(forwarded)} |\n| straight to the guest, ${guest}:${port} | ${mibps(direct)} |`)
+    console.log(`\nforwarded / direct: ${(warm(forwarded) / warm(direct)).toFixed(2)} (target ≥ 0.8)`)
+  } finally {
+    await teardownInstance(name, { force: true, purge: true })
+  }
+}
+
+async function outside(): Promise<void> {
+  const home = mkdtempSync(join(tmpdir(), 'bpvm-bench-bridge-'))
+  let child: ReturnType<typeof execa> | undefined
+  const interrupt = (signal: NodeJS.Signals): void => {
+    process.exitCode = 130
+    child?.kill(signal)
+  }
+  process.on('SIGINT', interrupt).on('SIGTERM', interrupt)
+  try {
+    await buildDevGuest({ cacheDir: join(home, 'cache') })
+    const exitCode = await runInsideBenchNetwork({ BPVM_HOME: home }, (started) => (child = started))
+    if (exitCode !== 0) process.exitCode ??= exitCode
+  } finally {
+    rmSync(home, { recursive: true, force: true })
+  }
+}
+
+if (process.env[INSIDE]) await measure()
+else await outside()
