@@ -47,6 +47,7 @@ describeAsRoot('the bridge end to end: a gRPC client in a real guest (QEMU, TCG,
       // Over vsock (QEMU + vhost-device-vsock); its service also tries the first instance's relay port.
       expect(envelope(await cli(debianArgs(work, 'vsocked', ['--bridge', 'vsock', '--env', `OTHER_BRIDGE=${relayedGateway}:8000`])))).toMatchObject({ ok: true })
       const vsockLog = await lifecycle.waitForGuestLog('vsocked', 'svc: serving on', 300_000)
+      expect(vsockLog).toContain('svc: vsock transport loaded')
       expect(vsockLog).toContain('svc: bridge over vsock')
       expect(vsockLog).toContain('svc: registered')
       // The preferred port is the first instance's: this one gets another, and it forwards too.

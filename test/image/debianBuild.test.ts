@@ -9,7 +9,7 @@ import { imageInfo, convertImage } from '../../src/main/runtime/disk/qemuImg'
 import { buildDebianImage, type DebianImage } from '../../src/main/runtime/image/debian/buildDebianImage'
 import { listImages } from '../../src/main/runtime/image/imageCatalog'
 import { mountsUnder } from '../../src/main/runtime/state/safeRemove'
-import { DEBIAN_BUILD_PROGRAMS, sharedDebianImage } from '../support/debianImage'
+import { DEBIAN_BUILD_PROGRAMS, SHARED_DEBIAN_EXTRAS, sharedDebianImage } from '../support/debianImage'
 import { describeAsRoot, describeWithPrograms } from '../support/prerequisites'
 import { cliCommand, envelope, repoRoot, runCli } from '../support/runCli'
 import { useTempDirs } from '../support/tempDirs'
@@ -52,7 +52,7 @@ describeAsRoot('building the Debian image (mmdebstrap from the host\'s Debian mi
 
     it('builds a cloud guest with systemd, logind, cloud-init and the cloud kernel, on an MBR partition labelled for root=/dev/vda1', async () => {
       const { manifest } = image
-      for (const name of ['systemd', 'systemd-sysv', 'udev', 'dbus', 'libpam-systemd', 'cloud-init', 'e2fsprogs', 'iproute2', 'iputils-ping', 'ca-certificates', 'fdisk', 'linux-image-cloud-amd64']) {
+      for (const name of ['systemd', 'systemd-sysv', 'udev', 'dbus', 'libpam-systemd', 'cloud-init', 'e2fsprogs', 'iproute2', 'iputils-ping', 'ca-certificates', 'fdisk', 'linux-image-cloud-amd64', 'socat', 'python3-grpcio']) {
         expect(manifest.packages, name).toHaveProperty([name])
       }
       expect(manifest.suite).toBe('bookworm')
@@ -80,7 +80,7 @@ describeAsRoot('building the Debian image (mmdebstrap from the host\'s Debian mi
     })
 
     it('takes an unchanged build from the cache, lists it, and leaves no scratch directory', async () => {
-      const cli = await runCli(['image', 'build-debian', '--json'], { env: { BPVM_HOME: process.env.BPVM_HOME ?? '' } })
+      const cli = await runCli(['image', 'build-debian', '--include', SHARED_DEBIAN_EXTRAS.join(','), '--json'], { env: { BPVM_HOME: process.env.BPVM_HOME ?? '' } })
       expect(envelope(cli)).toMatchObject({ ok: true, value: { name: image.name, dir: image.dir, fromCache: true } })
       const catalog = await listImages({ cacheDir: join(process.env.BPVM_HOME ?? '', 'cache') })
       expect(catalog.images.find((entry) => entry.name === image.name)).toMatchObject({ kind: 'debian', complete: true })

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { expect, it } from 'vitest'
 import { isProcessAlive } from '../../src/main/runtime/state/processIdentity'
 import { useLifecycleHost } from '../support/lifecycleHost'
-import { describeAsRoot, describeWithPrograms } from '../support/prerequisites'
+import { describeAsRoot, describeWithPrograms, missingPrograms } from '../support/prerequisites'
 import { cliCommand, envelope } from '../support/runCli'
 import { execa } from 'execa'
 
@@ -97,6 +97,29 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
       expect(rows.find((r) => r.name === 'crashy')).toMatchObject({ status: 'Error', reason: 'the VMM exited while the service was running' })
       await expectNetworkClean(ns)
       expect(envelope(await cli(['down', 'crashy', '--json']))).toMatchObject({ ok: true, value: [{ name: 'crashy', status: 'Error', stopped: 'already' }] })
+    })
+
+    // QEMU guests have a bridge to restart where vhost-device-vsock gives them vsock (CI installs it).
+    it.skipIf(missingPrograms(['vhost-device-vsock']).length > 0)('starts a bridge that died while its VM runs again at the next command, keeping its state', async () => {
+      const { work, cli } = await host()
+      expect((await cli(launchArgs(work, 'bridged'))).exitCode).toBe(0)
+      const recordFile = join(home, 'state', 'instances', 'bridged', 'instance.json')
+      const before = JSON.parse(await readFile(recordFile, 'utf8'))
+      expect(before.bridge).toMatchObject({ transport: 'vhost-user-vsock', process: { pid: expect.any(Number) }, vsockDaemon: { pid: expect.any(Number) } })
+      const stateFile = join(home, 'state', 'instances', 'bridged', 'bridge-state.json')
+      await writeFile(stateFile, JSON.stringify({ version: 1, pings: 3, ports: [], lastPingAt: '2026-01-01T00:00:00.000Z' }))
+      process.kill(before.bridge.process.pid, 'SIGKILL')
+      const reconciled = await cli(['reconcile'])
+      expect(reconciled.stdout).toContain('started the dead bridges of bridged again')
+      const after = JSON.parse(await readFile(recordFile, 'utf8'))
+      expect(after.bridge.process.pid).not.toBe(before.bridge.process.pid)
+      expect(await isProcessAlive(after.bridge.process)).toBe(true)
+      const row = (await listRows(cli)).find((r) => r.name === 'bridged')
+      expect(row).toMatchObject({ bridge: { running: true, pings: 3, lastPingAt: '2026-01-01T00:00:00.000Z' } })
+      expect(await readFile(join(home, 'state', 'instances', 'bridged', 'logs', 'launch.log'), 'utf8')).toMatch(/reconcile: the bridge \(pid \d+\) had died while the VM runs; started again as pid \d+/)
+      expect(envelope(await cli(['down', 'bridged', '--json']))).toMatchObject({ ok: true })
+      expect(await isProcessAlive(after.bridge.process)).toBe(false)
+      expect(await isProcessAlive(after.bridge.vsockDaemon)).toBe(false)
     })
 
     it('undoes a launch whose process was killed half-way, at the next command', async () => {

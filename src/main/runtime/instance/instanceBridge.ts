@@ -9,7 +9,7 @@ import { clearStaleVsockSockets } from '../vmm/cloudHypervisor/vsockSockets'
 import { findVhostDeviceVsock, startVsockDaemon, VHOST_DEVICE_VSOCK, VHOST_DEVICE_VSOCK_HINT } from '../vmm/qemu/vhostDeviceVsock'
 import type { VmmKind } from '../vmm/vmmDriver'
 import { stopDetachedVmm } from '../vmm/vmmProcess'
-import { vsockCid, type VmSpec } from '../vmm/vmSpec'
+import { checkSocketPath, vsockCid, type VmSpec } from '../vmm/vmSpec'
 import type { ImageChoice } from './guestImage'
 import type { InstancePaths, InstanceRecord } from './instanceRecord'
 import type { UndoStack } from './undoStack'
@@ -51,6 +51,14 @@ export async function decideBridgeTransport(vmm: VmmKind, image: ImageChoice, ch
   if (choice === 'vsock') throw new BpvmError('PROGRAM_NOT_FOUND', `bridge: vsock needs ${VHOST_DEVICE_VSOCK} with QEMU: ${VHOST_DEVICE_VSOCK_HINT}`, { field: 'bridge', program: VHOST_DEVICE_VSOCK })
   if (image === 'dev') return { transport: 'none', reason: `no ${VHOST_DEVICE_VSOCK} on this host and the dev guest has no relay: its service cannot reach the bridge (${VHOST_DEVICE_VSOCK_HINT})` }
   return { transport: 'relay', reason: `no ${VHOST_DEVICE_VSOCK} on this host: the guest reaches its bridge through a relay over its network` }
+}
+
+/** Every Unix socket the bridge and the vsock daemon will bind must fit sun_path: checked before anything is made. */
+export function checkBridgePaths(paths: InstancePaths, decision: TransportDecision): void {
+  if (decision.transport === 'none') return
+  checkSocketPath('bridge socket', bridgeFiles(paths.state).socket)
+  if (decision.transport !== 'relay') checkSocketPath('vsock socket', paths.vsock, `_${BRIDGE_VSOCK_PORT}`.length)
+  if (decision.transport === 'vhost-user-vsock') checkSocketPath('vsock daemon socket', paths.vsockDaemonSocket)
 }
 
 export interface InstanceBridgeRequest {

@@ -20,7 +20,7 @@ import { qemuDriver } from '../vmm/qemu/qemuDriver'
 import type { VmmDriver } from '../vmm/vmmDriver'
 import { guestMac, type VmSpec } from '../vmm/vmSpec'
 import { GUEST_BRIDGE_SOCKET } from '../disk/guestLayout'
-import { decideBridgeTransport, RELAY_PORT, startInstanceBridge } from './instanceBridge'
+import { checkBridgePaths, decideBridgeTransport, RELAY_PORT, startInstanceBridge } from './instanceBridge'
 import { imageLabel, prepareGuest } from './guestImage'
 import { buildInstanceDisks } from './instanceDisks'
 import { CLOUD_HYPERVISOR_PROGRAM, launchDefaults } from './launchDefaults'
@@ -100,6 +100,7 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
     await progress('check', `launching ${spec.name} (${spec.vmm}, image ${imageLabel(spec.image)})`)
     await requireNetAdmin()
     const bridgeWay = await decideBridgeTransport(spec.vmm, spec.image, spec.bridge)
+    checkBridgePaths(paths, bridgeWay)
     await progress('image', `preparing the ${imageLabel(spec.image)} image`)
     const guest = await prepareGuest(spec.image, {
       ...(spec.guestGraceSeconds === undefined ? {} : { guestGraceSeconds: spec.guestGraceSeconds }),

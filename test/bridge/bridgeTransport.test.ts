@@ -1,0 +1,61 @@
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { checkBridgePaths, decideBridgeTransport } from '../../src/main/runtime/instance/instanceBridge'
+import { instancePaths } from '../../src/main/runtime/instance/instanceRecord'
+import { useTempDirs } from '../support/tempDirs'
+
+const caught = async (work: Promise<unknown> | (() => unknown)): Promise<{ code?: string; message: string; details?: Record<string, unknown> }> => {
+  try {
+    await (typeof work === 'function' ? work() : work)
+  } catch (error) {
+    return error as { code?: string; message: string }
+  }
+  throw new Error('expected a failure')
+}
+
+describe('how a guest reaches its bridge', () => {
+  const tempDir = useTempDirs()
+  const path = process.env.PATH
+  afterEach(() => {
+    process.env.PATH = path
+  })
+  /** A PATH with only `dir` (the sbin directories are searched too, and hold no vhost-device-vsock). */
+  const onlyPath = (dir: string): void => {
+    process.env.PATH = dir
+  }
+
+  it('cloud-hypervisor: its own hybrid vsock; the relay when asked for', async () => {
+    expect(await decideBridgeTransport('cloud-hypervisor', 'dev')).toMatchObject({ transport: 'vsock' })
+    expect(await decideBridgeTransport('cloud-hypervisor', 'ubuntu', 'relay')).toMatchObject({ transport: 'relay' })
+  })
+
+  it('QEMU with vhost-device-vsock: vsock through the daemon', async () => {
+    const bin = await tempDir()
+    await writeFile(join(bin, 'vhost-device-vsock'), '#!/bin/sh\necho "vhost-device-vsock 9.9.9"\n', { mode: 0o755 })
+    onlyPath(bin)
+    expect(await decideBridgeTransport('qemu', 'dev', 'auto')).toMatchObject({ transport: 'vhost-user-vsock', daemon: join(bin, 'vhost-device-vsock'), reason: expect.stringContaining('vhost-device-vsock 9.9.9') })
+    expect(await decideBridgeTransport('qemu', 'debian', 'vsock')).toMatchObject({ transport: 'vhost-user-vsock' })
+  })
+
+  it('QEMU without it: the relay for cloud-init images, none for the dev guest, and vsock refused naming what to install', async () => {
+    onlyPath(await tempDir())
+    expect(await decideBridgeTransport('qemu', 'debian')).toMatchObject({ transport: 'relay', reason: expect.stringContaining('relay') })
+    expect(await decideBridgeTransport('qemu', { dir: '/images/custom' })).toMatchObject({ transport: 'relay' })
+    expect(await decideBridgeTransport('qemu', 'dev')).toMatchObject({ transport: 'none', reason: expect.stringContaining('get-vhost-device-vsock.sh') })
+    expect(await caught(decideBridgeTransport('qemu', 'debian', 'vsock'))).toMatchObject({ code: 'PROGRAM_NOT_FOUND', message: expect.stringMatching(/^bridge: .*get-vhost-device-vsock\.sh/) })
+  })
+
+  it('refuses the relay for the dev guest and an unknown choice, naming the field', async () => {
+    expect(await caught(decideBridgeTransport('qemu', 'dev', 'relay'))).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('the dev guest has no relay'), details: { field: 'bridge' } })
+    expect(await caught(decideBridgeTransport('qemu', 'dev', 'pigeon' as 'auto'))).toMatchObject({ code: 'INVALID_INPUT', details: { field: 'bridge' } })
+  })
+
+  it('checks every socket the bridge and the daemon will bind against sun_path before anything is made', () => {
+    const long = instancePaths('x', { state: `/${'d'.repeat(80)}`, data: '/data', cache: '/cache', config: '/config' } as never)
+    expect(() => checkBridgePaths(long, { transport: 'vhost-user-vsock', reason: '' })).toThrow(expect.objectContaining({ code: 'SOCKET_PATH_TOO_LONG' }))
+    expect(() => checkBridgePaths(long, { transport: 'none', reason: '' })).not.toThrow()
+    const short = instancePaths('x', { state: '/s', data: '/data', cache: '/cache', config: '/config' } as never)
+    expect(() => checkBridgePaths(short, { transport: 'vhost-user-vsock', reason: '' })).not.toThrow()
+  })
+})
