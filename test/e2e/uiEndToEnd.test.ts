@@ -86,6 +86,9 @@ describeAsRoot('the UI end to end (Chromium, bpvm serve, QEMU TCG, dev guest, in
 
           await openView(page, 'Instances')
           await waitForText(instanceStatus(page, NAME), 'Running')
+          // Its bridge, and how the guest reaches it (this service never dials it): vsock where the
+          // host has vhost-device-vsock (CI installs it), otherwise the dev guest has no way to it.
+          await waitForText(instanceRow(page, NAME).locator('[data-test="bridge"]'), /^\s*(waiting\s*vhost-user-vsock|none)\s*$/)
 
           // Folded, the tray keeps out of the views' way in the screenshots.
           const tray = page.getByRole('complementary', { name: /^Tasks/ })
