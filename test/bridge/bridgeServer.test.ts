@@ -137,12 +137,20 @@ describe('the manager bridge over gRPC (a real @grpc/grpc-js client against the 
     process.kill(bridge.identity.pid, 'SIGKILL')
     await eventually(() => isProcessAlive(bridge.identity), (alive) => !alive)
     await eventually(() => socketAnswers(bridge.hostSocket), (answers) => !answers)
+    // Meanwhile another program takes the port: the bridge starts anyway and reports it.
+    const squatter = await listen('127.0.0.1', port)
     await bridge.restart()
+    expect((await bridge.state()).ports).toMatchObject([{ port, problem: expect.stringContaining('taken by another program') }])
+    await squatter.close()
+    // Once it is free, asking for it again gives it back: one entry, no problem.
+    expect((await bridge.client().call<{ port: number }>('RequestPort', { preferred_port: port })).port).toBe(port)
     const after = bridge.client()
     // Registered already: a second registration on the same bridge replaces it (as upstream), the owner call finds it.
     await after.call('AddOwnerToService', { service_id: 42, owner_to_add: owner(9) })
-    const state = await bridge.state()
+    const state = await eventually(bridge.state, (s) => s.ports.length === 1 && s.ports[0]?.problem === undefined && s.registration?.owners.length === 2)
     expect(state).toMatchObject({ pings: 1, ports: [{ port }], registration: { serviceId: '42' } })
+    expect(state.ports).toHaveLength(1)
+    expect(state.ports[0]).not.toHaveProperty('problem')
     expect(await canConnect('127.0.0.1', port)).toBe(true)
   })
 

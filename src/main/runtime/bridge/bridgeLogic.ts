@@ -67,13 +67,16 @@ export class BridgeLogic {
     }
     const held = this.state.ports.find((p) => p.port === preferred && p.problem === undefined)
     if (held && preferred !== 0) return held.port
-    if (this.state.ports.length >= this.config.maxPorts) {
-      throw new BridgeFault(GrpcStatus.RESOURCE_EXHAUSTED, `this instance already holds ${this.state.ports.length} ports, the most one instance may hold (${this.config.maxPorts})`)
+    const counted = this.state.ports.filter((p) => !(p.port === preferred && p.problem !== undefined)).length
+    if (counted >= this.config.maxPorts) {
+      throw new BridgeFault(GrpcStatus.RESOURCE_EXHAUSTED, `this instance already holds ${counted} ports, the most one instance may hold (${this.config.maxPorts})`)
     }
     const wanted = preferred >= FIRST_UNPRIVILEGED_PORT ? await this.ports.reserve(preferred) : undefined
     const port = wanted ?? (await this.ports.reserve(0))
     if (port === undefined) throw new BridgeFault(GrpcStatus.UNAVAILABLE, 'the host has no free port to give')
-    this.update({ ...this.state, ports: [...this.state.ports, { port, preferred, reservedAt: this.now().toISOString() }] })
+    // A port lost while the bridge was down and held again replaces its entry.
+    const others = this.state.ports.filter((p) => p.port !== port)
+    this.update({ ...this.state, ports: [...others, { port, preferred, reservedAt: this.now().toISOString() }] })
     return port
   }
 
