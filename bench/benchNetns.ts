@@ -4,6 +4,9 @@
 // egress interface resolves, with nothing reachable beyond it.
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { execa } from 'execa'
 
 export interface BenchNetwork {
@@ -82,5 +85,31 @@ export async function runInsideBenchNetwork(env: Record<string, string>, onChild
     return (await child).exitCode ?? 1
   } finally {
     deleteBenchNetwork(network)
+  }
+}
+
+/**
+ * The outside of a bench that measures in a namespace: a temporary BPVM_HOME, `prepare` (what
+ * needs the host's network, e.g. building a guest), then this script again inside a fresh
+ * namespace. Ctrl-C (or SIGTERM) stops the measuring process too; the home is removed and
+ * `afterwards` runs however it ended.
+ */
+export async function runBenchOutside(homePrefix: string, prepare: (home: string) => Promise<void>, afterwards?: () => Promise<void>): Promise<void> {
+  const home = mkdtempSync(join(tmpdir(), homePrefix))
+  let child: ReturnType<typeof execa> | undefined
+  const interrupt = (signal: NodeJS.Signals): void => {
+    process.exitCode = 130
+    child?.kill(signal)
+  }
+  process.on('SIGINT', interrupt).on('SIGTERM', interrupt)
+  try {
+    await prepare(home)
+    // Interrupted while preparing: nothing to measure.
+    if (process.exitCode === 130) return
+    const exitCode = await runInsideBenchNetwork({ BPVM_HOME: home }, (started) => (child = started))
+    if (exitCode !== 0) process.exitCode ??= exitCode
+  } finally {
+    rmSync(home, { recursive: true, force: true })
+    await afterwards?.()
   }
 }

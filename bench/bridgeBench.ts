@@ -10,10 +10,7 @@ import { spawn } from 'node:child_process'
 import { connect } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { credentials, type Client, type ServiceError } from '@grpc/grpc-js'
-import type { execa } from 'execa'
 import { appDirs } from '../src/main/runtime/appDirs'
-import { bridgeService } from '../src/main/runtime/bridge/bridgeContract'
 import { bridgeFiles, writeBridgeConfig } from '../src/main/runtime/bridge/bridgeFiles'
 import { startBridge, stopBridge } from '../src/main/runtime/bridge/bridgeProcess'
 import { buildDevGuest } from '../src/main/runtime/image/devGuest/buildDevGuest'
@@ -22,7 +19,8 @@ import { launchInstance } from '../src/main/runtime/instance/launchInstance'
 import { teardownInstance } from '../src/main/runtime/instance/teardownInstance'
 import { MARKER_PREFIX, SERVICE_STARTED } from '../src/main/runtime/vmm/guestMarkers'
 import { waitForSerial } from '../src/main/runtime/vmm/qemu/bootWatchdog'
-import { INSIDE_BENCH_NETWORK as INSIDE, runInsideBenchNetwork } from './benchNetns'
+import { BridgeTestClient } from '../test/support/bridgeClient'
+import { INSIDE_BENCH_NETWORK as INSIDE, runBenchOutside } from './benchNetns'
 import { median, roundsTable, timed, WARM_ROUNDS } from './benchRounds'
 
 const MiB = 1024 * 1024
@@ -37,21 +35,11 @@ trap 'kill $! 2>/dev/null; exit 0' INT
 while :; do sleep 60 & wait $!; done
 `
 
-type Call = (request: unknown, callback: (error: ServiceError | null, reply: unknown) => void) => void
-type BridgeClient = Client & Record<string, Call>
-
-const newClient = (socket: string): BridgeClient => {
-  const Service = bridgeService()
-  return new Service(`unix:${socket}`, credentials.createInsecure()) as unknown as BridgeClient
-}
-const call = <T>(client: BridgeClient, method: string, request: unknown): Promise<T> =>
-  new Promise((resolve, reject) => client[method]!.call(client, request, (error, reply) => (error ? reject(error) : resolve(reply as T))))
-
 /** A new channel, connected, one Ping answered: what a service's start costs it. */
 async function connectAndPing(socket: string): Promise<number> {
-  const client = newClient(socket)
+  const client = BridgeTestClient.unix(socket)
   try {
-    return await timed(() => call(client, 'Ping', {}))
+    return await timed(() => client.call('Ping'))
   } finally {
     client.close()
   }
@@ -102,8 +90,8 @@ async function measure(): Promise<void> {
   try {
     await waitForSerial(instancePaths(name).serialLog, (line) => line.includes(`${MARKER_PREFIX} ${SERVICE_STARTED}`), 120_000)
     const socket = bridgeFiles(instancePaths(name).state).socket
-    const client = newClient(socket)
-    const { port } = await call<{ port: number }>(client, 'RequestPort', { preferred_port: PORT })
+    const client = BridgeTestClient.unix(socket)
+    const { port } = await client.call<{ port: number }>('RequestPort', { preferred_port: PORT })
     client.close()
     const guest = record.net.guestAddress
     // The guest's nc is listening once a straight read goes through.
@@ -148,7 +136,7 @@ async function forwarderCeiling(): Promise<void> {
   const pump = `const net = require('node:net'); const chunk = Buffer.alloc(1 << 20)
 net.createServer((s) => { let sent = 0; s.on('error', () => {}); const go = () => { while (sent < ${bytes}) { sent += chunk.length; if (!s.write(chunk)) return s.once('drain', go) } s.end() }; go() })
   .listen({ host: '127.0.0.2', port: ${port} }, () => console.log('ready'))`
-  const source = execaNode(pump)
+  const source = nodeScript(pump)
   await new Promise<void>((resolve) => source.stdout?.once('data', () => resolve()))
   await writeBridgeConfig(files.config, {
     version: 1, instance: 'bench', serviceId: '2', guestAddress: '127.0.0.2', hostAddress: '127.0.0.1', transport: 'vsock',
@@ -158,8 +146,8 @@ net.createServer((s) => { let sent = 0; s.on('error', () => {}); const go = () =
   const forwarded: number[] = []
   const direct: number[] = []
   try {
-    const client = newClient(files.socket)
-    const given = await call<{ port: number }>(client, 'RequestPort', { preferred_port: port })
+    const client = BridgeTestClient.unix(files.socket)
+    const given = await client.call<{ port: number }>('RequestPort', { preferred_port: port })
     client.close()
     for (let round = 0; round <= WARM_ROUNDS; round += 1) {
       for (const which of round % 2 === 0 ? ['forwarded', 'direct'] : ['direct', 'forwarded']) {
@@ -179,23 +167,13 @@ net.createServer((s) => { let sent = 0; s.on('error', () => {}); const go = () =
   console.log(`\nforwarded / direct: ${(warm(forwarded) / warm(direct)).toFixed(2)}`)
 }
 
-const execaNode = (script: string) => spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+/** A Node script in a process of its own, its stdout piped back. */
+const nodeScript = (script: string) => spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
 
 async function outside(): Promise<void> {
-  const home = mkdtempSync(join(tmpdir(), 'bpvm-bench-bridge-'))
-  let child: ReturnType<typeof execa> | undefined
-  const interrupt = (signal: NodeJS.Signals): void => {
-    process.exitCode = 130
-    child?.kill(signal)
-  }
-  process.on('SIGINT', interrupt).on('SIGTERM', interrupt)
-  try {
+  await runBenchOutside('bpvm-bench-bridge-', async (home) => {
     await buildDevGuest({ cacheDir: join(home, 'cache') })
-    const exitCode = await runInsideBenchNetwork({ BPVM_HOME: home }, (started) => (child = started))
-    if (exitCode !== 0) process.exitCode ??= exitCode
-  } finally {
-    rmSync(home, { recursive: true, force: true })
-  }
+  })
 }
 
 if (process.env[INSIDE]) await measure()

@@ -5,14 +5,13 @@
 // gracefully. Also the image build, cold (an empty cache) and warm (the cached build).
 // Needs root and the host's Debian mirror; the guests run in a network namespace with no way
 // out, so the reference's package steps fail as they do without a mirror.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { loadavg, tmpdir } from 'node:os'
+import { rmSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
-import type { execa } from 'execa'
 import { appDirs } from '../src/main/runtime/appDirs'
 import { buildDebianImage } from '../src/main/runtime/image/debian/buildDebianImage'
 import { purgeInstance } from '../src/main/runtime/instance/instanceRecord'
-import { INSIDE_BENCH_NETWORK as INSIDE, runInsideBenchNetwork } from './benchNetns'
+import { INSIDE_BENCH_NETWORK as INSIDE, runBenchOutside } from './benchNetns'
 import { median, timed } from './benchRounds'
 import { benchLaunchSpec, launchRound, type LaunchTimes } from './launchRound'
 
@@ -67,14 +66,7 @@ async function measure(): Promise<void> {
 
 /** Outside: the builds (they need the mirror), then the namespace and the measuring process; everything removed after. */
 async function outside(): Promise<void> {
-  const home = mkdtempSync(join(tmpdir(), 'bpvm-bench-debian-'))
-  let child: ReturnType<typeof execa> | undefined
-  const interrupt = (signal: NodeJS.Signals): void => {
-    process.exitCode = 130
-    child?.kill(signal)
-  }
-  process.on('SIGINT', interrupt).on('SIGTERM', interrupt)
-  try {
+  await runBenchOutside('bpvm-bench-debian-', async (home) => {
     const cache = join(home, 'cache')
     const cold: number[] = []
     for (let build = 1; build <= COLD_BUILDS; build += 1) {
@@ -87,12 +79,7 @@ async function outside(): Promise<void> {
     console.log(`\n| Debian image build | median | runs |\n| --- | ---: | --- |`)
     console.log(`| cold (empty cache) | ${seconds(median(cold))} | ${cold.map((v) => (v / 1000).toFixed(1)).join(' ')} s |`)
     console.log(`| warm (cached build) | ${median(warm).toFixed(0)} ms | ${warm.map((v) => v.toFixed(0)).join(' ')} ms |\n`)
-    if (process.exitCode === 130) return
-    const exitCode = await runInsideBenchNetwork({ BPVM_HOME: home }, (started) => (child = started))
-    if (exitCode !== 0) process.exitCode ??= exitCode
-  } finally {
-    rmSync(home, { recursive: true, force: true })
-  }
+  })
 }
 
 if (process.env[INSIDE]) await measure()

@@ -6,14 +6,12 @@
 //
 // The process builds the dev guest (apt needs the host's network), makes the namespace, runs
 // itself again inside it for the measurements, and then deletes the namespace and the home.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { loadavg, tmpdir } from 'node:os'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
-import type { execa } from 'execa'
 import { appDirs } from '../src/main/runtime/appDirs'
 import { buildDevGuest } from '../src/main/runtime/image/devGuest/buildDevGuest'
 import type { LaunchStep } from '../src/main/runtime/instance/launchInstance'
-import { INSIDE_BENCH_NETWORK as INSIDE, runInsideBenchNetwork } from './benchNetns'
+import { INSIDE_BENCH_NETWORK as INSIDE, runBenchOutside } from './benchNetns'
 import { median, roundsTable, WARM_ROUNDS, type RoundsRow } from './benchRounds'
 import { benchLaunchSpec, launchRound, type LaunchTimes } from './launchRound'
 import { prepareRootDisks, removeRootDisks, rootDiskReport, rootDiskRound, type RootDiskRound } from './rootDiskRounds'
@@ -78,27 +76,15 @@ async function measure(): Promise<void> {
 
 /** Outside: the guest, the namespace and the home, made for the measuring process and always removed after it. */
 async function outside(): Promise<void> {
-  const home = mkdtempSync(join(tmpdir(), 'bpvm-bench-launch-'))
-  let child: ReturnType<typeof execa> | undefined
-  let interrupted = false
-  // The measuring process is stopped too, and the namespace and the home still go.
-  const interrupt = (signal: NodeJS.Signals): void => {
-    interrupted = true
-    process.exitCode = 130
-    child?.kill(signal)
-  }
-  process.on('SIGINT', interrupt).on('SIGTERM', interrupt)
-  try {
-    const guest = await buildDevGuest({ cacheDir: join(home, 'cache') })
-    console.log(`dev guest ${guest.manifest.packages.kernel.name} built in ${guest.elapsedMs} ms; load ${load()}`)
-    if (interrupted) return
-    const exitCode = await runInsideBenchNetwork({ BPVM_HOME: home }, (started) => (child = started))
-    if (exitCode !== 0) process.exitCode ??= exitCode
-  } finally {
-    rmSync(home, { recursive: true, force: true })
+  await runBenchOutside(
+    'bpvm-bench-launch-',
+    async (home) => {
+      const guest = await buildDevGuest({ cacheDir: join(home, 'cache') })
+      console.log(`dev guest ${guest.manifest.packages.kernel.name} built in ${guest.elapsedMs} ms; load ${load()}`)
+    },
     // Left behind when the measuring process was interrupted.
-    await removeRootDisks()
-  }
+    removeRootDisks
+  )
 }
 
 if (process.env[INSIDE]) await measure()

@@ -3,7 +3,7 @@ import { bridgeService } from '../../src/main/runtime/bridge/bridgeContract'
 
 type Call = (request: unknown, callback: (error: ServiceError | null, reply: unknown) => void) => void
 
-/** A real gRPC client of the bridge contract (`@grpc/grpc-js`), dialing a Unix socket or host:port. */
+/** A real gRPC client of the bridge contract (`@grpc/grpc-js`), dialing a Unix socket or host:port; for the tests and bench:bridge. */
 export class BridgeTestClient {
   private readonly client: Client & Record<string, Call>
 

@@ -1,5 +1,5 @@
 import { connect, createServer, type Socket } from 'node:net'
-import { joinSockets } from './tcpPipe'
+import { joinWhenConnected } from './tcpPipe'
 
 export interface GuestRelayOptions {
   /** The TAP's host address and the port the guest's relay dials. */
@@ -29,19 +29,7 @@ export async function listenForGuestRelay(options: GuestRelayOptions): Promise<{
       client.destroy()
       return
     }
-    const bridge = connect(options.bridgeSocket)
-    for (const socket of [client, bridge]) {
-      sockets.add(socket)
-      socket.once('close', () => sockets.delete(socket))
-    }
-    bridge.once('connect', () => {
-      joinSockets(client, bridge)
-      client.resume()
-    })
-    bridge.once('error', () => {
-      client.destroy()
-      bridge.destroy()
-    })
+    joinWhenConnected(client, connect(options.bridgeSocket), sockets)
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

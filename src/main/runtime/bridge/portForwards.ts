@@ -1,6 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import type { PortReserver } from './bridgeLogic'
-import { joinSockets } from './tcpPipe'
+import { joinWhenConnected } from './tcpPipe'
 
 /** What a forward saw of the guest: whether its last connection was accepted there. */
 export type GuestReach = (port: number, accepted: boolean) => void
@@ -43,23 +43,7 @@ export class PortForwards implements PortReserver {
   private forward(client: Socket, server: Server): void {
     const address = server.address()
     const port = typeof address === 'object' && address ? address.port : 0
-    const upstream = connect({ host: this.guestAddress, port })
-    for (const socket of [client, upstream]) {
-      this.sockets.add(socket)
-      socket.once('close', () => this.sockets.delete(socket))
-    }
-    let joined = false
-    upstream.once('connect', () => {
-      joined = true
-      this.onReach(port, true)
-      joinSockets(client, upstream)
-      client.resume()
-    })
-    upstream.once('error', () => {
-      if (!joined) this.onReach(port, false)
-      client.destroy()
-      upstream.destroy()
-    })
+    joinWhenConnected(client, connect({ host: this.guestAddress, port }), this.sockets, (accepted) => this.onReach(port, accepted))
   }
 
   async closeAll(): Promise<void> {

@@ -141,6 +141,8 @@ export function userData(options: UserDataOptions): string {
 
 
 function userDataConfig(options: UserDataOptions): Record<string, unknown> {
+  // socat is in bpvm's Debian image; other images install it at first boot (that needs a network).
+  const packages = [...(options.docker ? ['docker.io'] : []), ...(options.bridgeRelay ? ['socat'] : [])]
   const dataPartition = `${GUEST_DATA_DEVICE}1`
   return {
     // One Linux partition over the whole disk. `layout: true` means the same, but cloud-init
@@ -160,8 +162,7 @@ function userDataConfig(options: UserDataOptions): Record<string, unknown> {
       // Docker's images and volumes live on the data disk, not the root image.
       ...(options.docker ? [{ path: '/etc/docker/daemon.json', permissions: '0644', content: `${JSON.stringify({ 'data-root': `${GUEST_DATA_MOUNT}/docker` }, null, 2)}\n` }] : [])
     ],
-    // socat is in bpvm's Debian image; other images install it at first boot (that needs a network).
-    ...(options.docker || options.bridgeRelay ? { packages: [...(options.docker ? ['docker.io'] : []), ...(options.bridgeRelay ? ['socat'] : [])] } : {}),
+    ...(packages.length > 0 ? { packages } : {}),
     ...(options.docker ? { package_update: true } : {}),
     runcmd: [
       ['systemctl', 'daemon-reload'],

@@ -12,7 +12,7 @@ import { VHOST_DEVICE_VSOCK } from '../vmm/qemu/vhostDeviceVsock'
 import { instancePaths, listInstances, writeInstance, type InstanceRecord } from './instanceRecord'
 import { instanceStatus } from './instanceStatus'
 import { launchLog } from './logs/launchLog'
-import { releaseNetwork } from './releaseNetwork'
+import { releaseHostResources } from './releaseHostResources'
 
 export interface ReconcileReport {
   /** Instances whose VMM still runs: left alone. */
@@ -73,7 +73,7 @@ export async function reconcile(): Promise<ReconcileReport> {
 }
 
 async function endInstance(record: InstanceRecord, outcome: { status: 'Finished' | 'Error'; reason: string }): Promise<void> {
-  await releaseNetwork(record)
+  await releaseHostResources(record)
   await writeInstance({ ...record, phase: 'stopped', outcome: { ...outcome, at: new Date().toISOString() } })
   await launchLog(instancePaths(record.name).launchLog).append('reconcile', `${outcome.status}: ${outcome.reason}`)
 }

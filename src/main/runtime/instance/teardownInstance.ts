@@ -7,7 +7,7 @@ import { checkInstanceName, instancePaths, purgeInstance, readInstance, writeIns
 import { instanceStatus, type InstanceStatus } from './instanceStatus'
 import { launchLog } from './logs/launchLog'
 import { detachedPowerButton } from './vmmControl'
-import { releaseNetwork } from './releaseNetwork'
+import { releaseHostResources } from './releaseHostResources'
 
 export interface TeardownOptions {
   /** Kill the VMM now instead of pressing the power button first. */
@@ -47,7 +47,7 @@ export async function teardownInstance(name: string, options: TeardownOptions = 
     await stopDetachedVmm(identity, 2_000)
   }
   const ended = record.phase === 'stopped' && record.outcome ? record.outcome : await outcomeOf(record, stopped)
-  await releaseNetwork(record)
+  await releaseHostResources(record)
   if (record.phase !== 'stopped') {
     await writeInstance({ ...record, phase: 'stopped', outcome: { status: ended.status, reason: ended.reason, at: new Date().toISOString() } })
     await launchLog(paths.launchLog).append('teardown', `stopped (${stopped}): ${ended.status}, ${ended.reason}`)

@@ -28,7 +28,8 @@ export interface VmmExit {
 }
 
 /**
- * One running VMM, started in a session of its own so it outlives the app; the child is
+ * One running VMM (or another process that lives with a VM: its bridge, its vsock daemon),
+ * started in a session of its own so it outlives the app; the child is
  * reaped by this process while it lives, and found again by pid and start time after a restart.
  */
 export class VmmProcess {

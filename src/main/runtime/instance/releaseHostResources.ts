@@ -7,7 +7,7 @@ import { stopInstanceBridge } from './instanceBridge'
 import { instancePaths, type InstanceRecord } from './instanceRecord'
 
 /** Gives back what a stopped instance held on the host: its bridge, its rules, its TAP, its sockets, its lease. Quiet for what is already gone. */
-export async function releaseNetwork(record: InstanceRecord): Promise<void> {
+export async function releaseHostResources(record: InstanceRecord): Promise<void> {
   await stopInstanceBridge(record, instancePaths(record.name))
   await removeVmRules(HOST_NET, record.net.tap)
   await deleteLink(HOST_NET, record.net.tap)
