@@ -11,7 +11,8 @@ const mainEntries = {
   runtime: resolve('src/main/runtime/index.ts'),
   fatWorker: resolve('src/main/runtime/disk/fat/fatWorker.ts'),
   backend: resolve('src/main/backend/backendWorker.ts'),
-  bridge: resolve('src/main/runtime/bridge/bridgeMain.ts')
+  bridge: resolve('src/main/runtime/bridge/bridgeMain.ts'),
+  vsockRoute: resolve('src/main/runtime/bridge/vsockRouteMain.ts')
 }
 
 // The bridge loads its gRPC contract from beside its code (runtime/bridge/bridgeContract.ts).

@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { checkBridgePaths, decideBridgeTransport } from '../../src/main/runtime/instance/instanceBridge'
@@ -44,6 +45,26 @@ describe('how a guest reaches its bridge', () => {
     expect(await decideBridgeTransport('qemu', { dir: '/images/custom' })).toMatchObject({ transport: 'relay' })
     expect(await decideBridgeTransport('qemu', 'dev')).toMatchObject({ transport: 'none', reason: expect.stringContaining('get-vhost-device-vsock.sh') })
     expect(await caught(decideBridgeTransport('qemu', 'debian', 'vsock'))).toMatchObject({ code: 'PROGRAM_NOT_FOUND', message: expect.stringMatching(/^bridge: .*get-vhost-device-vsock\.sh/) })
+  })
+
+  it('QEMU with /dev/vhost-vsock and socat (no vhost-device-vsock): the host-wide vsock listener; vsock without socat names it', async (context) => {
+    const socat = execFileSync('sh', ['-c', 'command -v socat || true'], { encoding: 'utf8' }).trim()
+    if (!socat) {
+      if (process.env.CI) throw new Error('CI is missing socat')
+      return context.skip()
+    }
+    const bin = await tempDir()
+    await symlink(socat, join(bin, 'socat'))
+    const device = join(bin, 'vhost-vsock')
+    await writeFile(device, '')
+    onlyPath(bin)
+    expect(await decideBridgeTransport('qemu', 'dev', 'auto', { vhostVsockDevice: device })).toMatchObject({ transport: 'vhost-vsock', reason: expect.stringMatching(/socat version 1\.\d.* listens on the host's vsock port 8000/) })
+    expect(await decideBridgeTransport('qemu', 'debian', 'vsock', { vhostVsockDevice: device })).toMatchObject({ transport: 'vhost-vsock' })
+    // Without the device socat does not help; with the device but no socat, vsock is refused naming socat.
+    expect(await decideBridgeTransport('qemu', 'debian', 'auto', { vhostVsockDevice: join(bin, 'absent') })).toMatchObject({ transport: 'relay' })
+    onlyPath(await tempDir())
+    expect(await caught(decideBridgeTransport('qemu', 'debian', 'vsock', { vhostVsockDevice: device }))).toMatchObject({ code: 'PROGRAM_NOT_FOUND', message: expect.stringContaining('apt install socat'), details: { program: 'socat' } })
+    expect(await decideBridgeTransport('qemu', 'dev', 'auto', { vhostVsockDevice: device })).toMatchObject({ transport: 'none' })
   })
 
   it('refuses the relay for the dev guest and an unknown choice, naming the field', async () => {

@@ -7,7 +7,7 @@ import { describeWithPrograms } from '../support/prerequisites'
 import { envelope, runCli } from '../support/runCli'
 import { useTempDirs } from '../support/tempDirs'
 
-const PROGRAMS = ['qemu-img', 'qemu-system-x86_64', 'cloud-hypervisor', 'vhost-device-vsock', 'mkfs.fat', 'fsck.fat', 'mcopy', 'ip', 'nft']
+const PROGRAMS = ['qemu-img', 'qemu-system-x86_64', 'cloud-hypervisor', 'vhost-device-vsock', 'socat', 'mkfs.fat', 'fsck.fat', 'mcopy', 'ip', 'nft']
 
 describeWithPrograms(['qemu-img'], 'bpvm doctor', () => {
   const tempDir = useTempDirs()
@@ -33,7 +33,7 @@ describeWithPrograms(['qemu-img'], 'bpvm doctor', () => {
 
   it('checks the host too: a VMM, privileges, forwarding, egress, accelerator, free subnets, free disk', async () => {
     const report = envelope(await runCli(['doctor', '--json'])).value as DoctorReport
-    expect(report.host.map((c) => c.id)).toEqual(['vmm', 'net-admin', 'ip-forward', 'egress', 'kvm', 'leases', 'disk'])
+    expect(report.host.map((c) => c.id)).toEqual(['vmm', 'net-admin', 'ip-forward', 'egress', 'kvm', 'qemu-vsock', 'leases', 'disk'])
     // QEMU is installed for the tests; cloud-hypervisor may or may not be.
     expect(report.host[0]).toMatchObject({ id: 'vmm', ok: true })
     for (const check of report.host) expect(check.detail).toBeTruthy()

@@ -69,7 +69,7 @@ describe('VMM process supervision', () => {
     await expect(busy).rejects.toMatchObject({ code: 'SOCKET_IN_USE' })
     await new Promise((r) => server.close(r))
     // Closing a Node server unlinks its socket; recreate a dead one the way a crash leaves it.
-    execFileSync('python3', ['-c', 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])', stale.socketPath])
+    execFileSync('python3', ['-c', 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])', stale.socketPath as string])
     const vmm = await VmmProcess.start(stale)
     expect(vmm.isRunning()).toBe(true)
     await vmm.kill()

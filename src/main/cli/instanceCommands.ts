@@ -45,10 +45,20 @@ function describeReconcile(r: ReconcileReport): string {
     ...(r.removedTaps.length ? [`deleted TAP ${r.removedTaps.join(', ')}`] : []),
     ...(r.removedRulesOf.length ? [`removed the rules of ${r.removedRulesOf.join(', ')}`] : []),
     ...(r.killedVmms.length ? [`stopped stray VMM, bridge or vsock-daemon processes ${r.killedVmms.join(', ')}`] : []),
-    ...(r.restartedBridges.length ? [`started the dead bridges of ${r.restartedBridges.join(', ')} again`] : [])
+    ...(r.restartedBridges.length ? [`started the dead bridges of ${r.restartedBridges.join(', ')} again`] : []),
+    ...(r.vsockRouter ? [describeVsockRouter(r.vsockRouter)] : [])
   ]
   const live = r.live.length ? `Running: ${r.live.join(', ')}.` : 'No instance is running.'
   return [...(lines.length ? lines : ['Nothing to fix.']), live].join('\n')
+}
+
+function describeVsockRouter(r: NonNullable<ReconcileReport['vsockRouter']>): string {
+  const parts = [
+    ...(r.pruned.length ? [`removed the routes of guest CIDs ${r.pruned.join(', ')}`] : []),
+    ...(r.listener === 'started' ? ['started it again'] : r.listener === 'stopped' ? ['stopped it, as no VM needs it'] : []),
+    ...(r.problem ? [`could not start it: ${r.problem}`] : [])
+  ]
+  return `host vsock listener: ${parts.join('; ')}`
 }
 
 /** `bpvm launch | ls | down | reconcile`: the instance lifecycle. */

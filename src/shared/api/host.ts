@@ -19,7 +19,7 @@ export interface ProgramCheck {
 
 /** A property of the host itself (privileges, kernel settings, routes) that VM networking needs. */
 export interface HostCheck {
-  /** Stable id: `vmm`, `net-admin`, `ip-forward`, `egress`, `kvm`, `leases`, `disk`. */
+  /** Stable id: `vmm`, `net-admin`, `ip-forward`, `egress`, `kvm`, `qemu-vsock`, `leases`, `disk`. */
   id: string
   label: string
   ok: boolean

@@ -6,7 +6,10 @@ import { BpvmError, invalidInput } from '../errors'
 import type { Lease } from '../net/leaseFile'
 import { isProcessAlive, type ProcessIdentity } from '../state/processIdentity'
 import { clearStaleVsockSockets } from '../vmm/cloudHypervisor/vsockSockets'
+import { findSocatWithVsock, SOCAT_HINT } from '../host/socat'
+import { vhostVsockAvailable, VHOST_VSOCK_DEVICE } from '../vmm/qemu/qemuHost'
 import { findVhostDeviceVsock, startVsockDaemon, VHOST_DEVICE_VSOCK, VHOST_DEVICE_VSOCK_HINT } from '../vmm/qemu/vhostDeviceVsock'
+import { closeVsockRoute, openVsockRoute } from '../bridge/vsockRouter'
 import type { VmmKind } from '../vmm/vmmDriver'
 import { stopDetachedVmm } from '../vmm/vmmProcess'
 import { checkSocketPath, vsockCid, type VmSpec } from '../vmm/vmSpec'
@@ -34,12 +37,23 @@ export interface TransportDecision {
   reason: string
 }
 
+/** Where the host's vsock device for QEMU is looked for (a test points it elsewhere). */
+export interface BridgeHost {
+  vhostVsockDevice: string
+}
+
 /**
  * How the guest will reach its bridge. cloud-hypervisor has hybrid vsock built in; QEMU has it
- * through vhost-device-vsock when that is installed; otherwise a relay over the VM's network
- * (cloud-init guests: socat in the guest). The dev guest has no socat, so without vsock it has no way.
+ * through vhost-device-vsock when that is installed (one daemon per VM, nothing shared), else
+ * through the kernel's /dev/vhost-vsock with socat listening on the host's vsock port for every
+ * VM; otherwise a relay over the VM's network (socat in the guest).
  */
-export async function decideBridgeTransport(vmm: VmmKind, image: ImageChoice, choice: BridgeChoice = 'auto'): Promise<TransportDecision> {
+export async function decideBridgeTransport(
+  vmm: VmmKind,
+  image: ImageChoice,
+  choice: BridgeChoice = 'auto',
+  host: BridgeHost = { vhostVsockDevice: VHOST_VSOCK_DEVICE }
+): Promise<TransportDecision> {
   if (!BRIDGE_CHOICES.includes(choice)) throw invalidInput('bridge', `must be auto, vsock or relay, got ${JSON.stringify(choice)}`)
   if (choice === 'relay') {
     if (image === 'dev') throw invalidInput('bridge', 'the dev guest has no relay (no socat in it); use vsock, or a cloud-init image (debian, ubuntu)')
@@ -48,7 +62,13 @@ export async function decideBridgeTransport(vmm: VmmKind, image: ImageChoice, ch
   if (vmm === 'cloud-hypervisor') return { transport: 'vsock', reason: "cloud-hypervisor's hybrid vsock" }
   const daemon = await findVhostDeviceVsock()
   if (daemon) return { transport: 'vhost-user-vsock', daemon: daemon.path, reason: `${daemon.version ?? VHOST_DEVICE_VSOCK} serves the guest's vsock device` }
-  if (choice === 'vsock') throw new BpvmError('PROGRAM_NOT_FOUND', `bridge: vsock needs ${VHOST_DEVICE_VSOCK} with QEMU: ${VHOST_DEVICE_VSOCK_HINT}`, { field: 'bridge', program: VHOST_DEVICE_VSOCK })
+  const kernelVsock = await vhostVsockAvailable(host.vhostVsockDevice)
+  const socat = kernelVsock ? await findSocatWithVsock() : undefined
+  if (socat) return { transport: 'vhost-vsock', reason: `${host.vhostVsockDevice} serves the guest's vsock device; ${socat.version ?? 'socat'} listens on the host's vsock port ${BRIDGE_VSOCK_PORT}` }
+  if (choice === 'vsock') {
+    const alternatives = kernelVsock ? SOCAT_HINT : `or load the kernel's vhost_vsock module (${host.vhostVsockDevice}) and install socat`
+    throw new BpvmError('PROGRAM_NOT_FOUND', `bridge: vsock needs ${VHOST_DEVICE_VSOCK} with QEMU: ${VHOST_DEVICE_VSOCK_HINT}; ${alternatives}`, { field: 'bridge', program: kernelVsock ? 'socat' : VHOST_DEVICE_VSOCK })
+  }
   if (image === 'dev') return { transport: 'none', reason: `no ${VHOST_DEVICE_VSOCK} on this host and the dev guest has no relay: its service cannot reach the bridge (${VHOST_DEVICE_VSOCK_HINT})` }
   return { transport: 'relay', reason: `no ${VHOST_DEVICE_VSOCK} on this host: the guest reaches its bridge through a relay over its network` }
 }
@@ -77,6 +97,9 @@ export interface StartedBridge {
   vsock?: VmSpec['vsock']
 }
 
+/** Where the host-wide vsock listener sends this instance's guest: the bridge's vsock listener, as for the other vsock transports. */
+export const vsockRouteTarget = (paths: InstancePaths): string => `${paths.vsock}_${BRIDGE_VSOCK_PORT}`
+
 /** The port the relay listens on, on the instance's TAP address. */
 export const RELAY_PORT = BRIDGE_VSOCK_PORT
 
@@ -97,7 +120,7 @@ export async function startInstanceBridge(request: InstanceBridgeRequest, undo: 
     guestAddress: lease.guestAddress,
     hostAddress: lease.hostAddress,
     transport: decision.transport,
-    sockets: [files.socket, ...(overVsock ? [`${paths.vsock}_${BRIDGE_VSOCK_PORT}`] : [])],
+    sockets: [files.socket, ...(overVsock ? [vsockRouteTarget(paths)] : [])],
     ...(overVsock ? {} : { relayPort: RELAY_PORT }),
     maxPorts: MAX_PORTS_PER_INSTANCE,
     serialLog: paths.serialLog,
@@ -110,6 +133,10 @@ export async function startInstanceBridge(request: InstanceBridgeRequest, undo: 
   undo.push('bridge', () => stopBridge(bridge.identity))
   const started: StartedBridge = { process: bridge.identity }
   const cid = vsockCid(lease.id)
+  if (decision.transport === 'vhost-vsock') {
+    await openVsockRoute(cid, vsockRouteTarget(paths))
+    undo.push('vsock route', () => closeVsockRoute(cid))
+  }
   if (decision.transport === 'vhost-user-vsock' && decision.daemon) {
     const daemon = await startVsockDaemon({ program: decision.daemon, cid, socket: paths.vsockDaemonSocket, udsPath: paths.vsock, logPath: paths.vsockDaemonLog })
     undo.push('vsock daemon', async () => {
@@ -124,6 +151,7 @@ export async function startInstanceBridge(request: InstanceBridgeRequest, undo: 
 /** Stops an instance's bridge and vsock daemon, and removes their sockets. Quiet for what is gone. */
 export async function stopInstanceBridge(record: InstanceRecord, paths: InstancePaths): Promise<void> {
   const bridge = record.bridge
+  if (bridge?.transport === 'vhost-vsock') await closeVsockRoute(vsockCid(record.net.id))
   if (bridge?.vsockDaemon && (await isProcessAlive(bridge.vsockDaemon))) await stopDetachedVmm(bridge.vsockDaemon, 2_000)
   if (bridge?.process && (await isProcessAlive(bridge.process))) await stopBridge(bridge.process)
   await Promise.all([rm(bridgeFiles(paths.state).socket, { force: true }), rm(paths.vsockDaemonSocket, { force: true })])

@@ -8,7 +8,9 @@ import { isLockHeld } from '../state/fileLock'
 import { isProcessAlive, processStartTime } from '../state/processIdentity'
 import { stopDetachedVmm } from '../vmm/vmmProcess'
 import { isBridgeCommandLine, startBridge } from '../bridge/bridgeProcess'
+import { reconcileVsockRouter, type VsockRouterReconcile } from '../bridge/vsockRouter'
 import { VHOST_DEVICE_VSOCK } from '../vmm/qemu/vhostDeviceVsock'
+import { vsockCid } from '../vmm/vmSpec'
 import { instancePaths, listInstances, writeInstance, type InstanceRecord } from './instanceRecord'
 import { instanceStatus } from './instanceStatus'
 import { launchLog } from './logs/launchLog'
@@ -27,6 +29,8 @@ export interface ReconcileReport {
   killedVmms: number[]
   /** Live instances whose bridge had died: started again. */
   restartedBridges: string[]
+  /** The host-wide vsock listener (QEMU with /dev/vhost-vsock), when reconcile changed or failed to mend it. */
+  vsockRouter?: VsockRouterReconcile
 }
 
 /**
@@ -56,7 +60,10 @@ export async function reconcile(): Promise<ReconcileReport> {
       report.ended.push({ name: record.name, ...outcome })
     }
   }
-  const live = new Set((await listInstances()).filter((r) => r.phase !== 'stopped').map((r) => r.name))
+  const liveRecords = (await listInstances()).filter((r) => r.phase !== 'stopped')
+  const live = new Set(liveRecords.map((r) => r.name))
+  const router = await reconcileVsockRouter(new Set(liveRecords.map((r) => vsockCid(r.net.id)))).catch((error: Error): VsockRouterReconcile => ({ pruned: [], problem: error.message }))
+  if (router.pruned.length > 0 || router.listener || router.problem) report.vsockRouter = router
   const leases = await LeaseStore.open()
   for (const lease of await leases.list()) {
     // A launch holds its lease a moment before its record says so.

@@ -15,8 +15,10 @@ export interface VmmLaunch {
   /** The VMM's own stdout and stderr, appended to per-instance files. */
   stdoutPath: string
   stderrPath: string
-  /** The control socket the VMM creates; a stale one is removed first, a live one is an error. */
-  socketPath: string
+  /** The control socket the VMM creates; a stale one is removed first, a live one is an error. None for a process without one. */
+  socketPath?: string
+  /** The child's working directory; this process's when unset. */
+  cwd?: string
   /** True once the VMM answers on its socket (a ping, a QMP greeting). */
   isReady: () => Promise<boolean>
   readyTimeoutMs?: number
@@ -44,13 +46,13 @@ export class VmmProcess {
   ) {}
 
   static async start(launch: VmmLaunch): Promise<VmmProcess> {
-    await clearStaleSocket(launch.socketPath)
+    if (launch.socketPath !== undefined) await clearStaleSocket(launch.socketPath)
     const [stdout, stderr] = await Promise.all([open(launch.stdoutPath, 'a', 0o600), open(launch.stderrPath, 'a', 0o600)])
     let child: ChildProcess
     let exited: Promise<VmmExit>
     let spawning: Promise<Error | undefined>
     try {
-      child = spawn(launch.program, launch.args, { detached: true, stdio: ['ignore', stdout.fd, stderr.fd], ...(launch.env ? { env: { ...process.env, ...launch.env } } : {}) })
+      child = spawn(launch.program, launch.args, { detached: true, stdio: ['ignore', stdout.fd, stderr.fd], ...(launch.cwd ? { cwd: launch.cwd } : {}), ...(launch.env ? { env: { ...process.env, ...launch.env } } : {}) })
       // 'spawn' and 'error' fire on the next tick: listen before awaiting anything, or they are
       // missed (a hang) and an unheard 'error' (ENOENT) crashes the whole process.
       exited = new Promise<VmmExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
@@ -94,7 +96,7 @@ export class VmmProcess {
       if (await launch.isReady().catch(() => false)) return
       if (Date.now() >= deadline) {
         await this.kill()
-        throw new BpvmError('VMM_START_TIMEOUT', `${launch.program} did not answer on ${launch.socketPath} within ${timeoutMs / 1000} s${await stderrTail(launch.stderrPath)}`, {
+        throw new BpvmError('VMM_START_TIMEOUT', `${launch.program} did not ${launch.socketPath === undefined ? 'get ready' : `answer on ${launch.socketPath}`} within ${timeoutMs / 1000} s${await stderrTail(launch.stderrPath)}`, {
           program: launch.program
         })
       }
