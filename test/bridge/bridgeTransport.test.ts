@@ -27,24 +27,23 @@ describe('how a guest reaches its bridge', () => {
   }
 
   it('cloud-hypervisor: its own hybrid vsock; the relay when asked for', async () => {
-    expect(await decideBridgeTransport('cloud-hypervisor', 'dev')).toMatchObject({ transport: 'vsock' })
-    expect(await decideBridgeTransport('cloud-hypervisor', 'ubuntu', 'relay')).toMatchObject({ transport: 'relay' })
+    expect(await decideBridgeTransport('cloud-hypervisor')).toMatchObject({ transport: 'vsock' })
+    expect(await decideBridgeTransport('cloud-hypervisor', 'relay')).toMatchObject({ transport: 'relay' })
   })
 
   it('QEMU with vhost-device-vsock: vsock through the daemon', async () => {
     const bin = await tempDir()
     await writeFile(join(bin, 'vhost-device-vsock'), '#!/bin/sh\necho "vhost-device-vsock 9.9.9"\n', { mode: 0o755 })
     onlyPath(bin)
-    expect(await decideBridgeTransport('qemu', 'dev', 'auto')).toMatchObject({ transport: 'vhost-user-vsock', daemon: join(bin, 'vhost-device-vsock'), reason: expect.stringContaining('vhost-device-vsock 9.9.9') })
-    expect(await decideBridgeTransport('qemu', 'debian', 'vsock')).toMatchObject({ transport: 'vhost-user-vsock' })
+    expect(await decideBridgeTransport('qemu', 'auto')).toMatchObject({ transport: 'vhost-user-vsock', daemon: join(bin, 'vhost-device-vsock'), reason: expect.stringContaining('vhost-device-vsock 9.9.9') })
+    expect(await decideBridgeTransport('qemu', 'vsock')).toMatchObject({ transport: 'vhost-user-vsock' })
   })
 
-  it('QEMU without it: the relay for cloud-init images, none for the dev guest, and vsock refused naming what to install', async () => {
+  it('QEMU without any vsock: the relay (every image has one), and vsock refused naming what to install', async () => {
     onlyPath(await tempDir())
-    expect(await decideBridgeTransport('qemu', 'debian')).toMatchObject({ transport: 'relay', reason: expect.stringContaining('relay') })
-    expect(await decideBridgeTransport('qemu', { dir: '/images/custom' })).toMatchObject({ transport: 'relay' })
-    expect(await decideBridgeTransport('qemu', 'dev')).toMatchObject({ transport: 'none', reason: expect.stringContaining('get-vhost-device-vsock.sh') })
-    expect(await caught(decideBridgeTransport('qemu', 'debian', 'vsock'))).toMatchObject({ code: 'PROGRAM_NOT_FOUND', message: expect.stringMatching(/^bridge: .*get-vhost-device-vsock\.sh/) })
+    const noDevice = { vhostVsockDevice: '/nonexistent/vhost-vsock' }
+    expect(await decideBridgeTransport('qemu', 'auto', noDevice)).toMatchObject({ transport: 'relay', reason: expect.stringContaining('relay') })
+    expect(await caught(decideBridgeTransport('qemu', 'vsock', noDevice))).toMatchObject({ code: 'PROGRAM_NOT_FOUND', message: expect.stringMatching(/^bridge: .*get-vhost-device-vsock\.sh.*vhost_vsock module/) })
   })
 
   it('QEMU with /dev/vhost-vsock and socat (no vhost-device-vsock): the host-wide vsock listener; vsock without socat names it', async (context) => {
@@ -58,18 +57,18 @@ describe('how a guest reaches its bridge', () => {
     const device = join(bin, 'vhost-vsock')
     await writeFile(device, '')
     onlyPath(bin)
-    expect(await decideBridgeTransport('qemu', 'dev', 'auto', { vhostVsockDevice: device })).toMatchObject({ transport: 'vhost-vsock', reason: expect.stringMatching(/socat version 1\.\d.* listens on the host's vsock port 8000/) })
-    expect(await decideBridgeTransport('qemu', 'debian', 'vsock', { vhostVsockDevice: device })).toMatchObject({ transport: 'vhost-vsock' })
+    expect(await decideBridgeTransport('qemu', 'auto', { vhostVsockDevice: device })).toMatchObject({ transport: 'vhost-vsock', reason: expect.stringMatching(/socat version 1\.\d.* listens on the host's vsock port 8000/) })
+    expect(await decideBridgeTransport('qemu', 'vsock', { vhostVsockDevice: device })).toMatchObject({ transport: 'vhost-vsock' })
     // Without the device socat does not help; with the device but no socat, vsock is refused naming socat.
-    expect(await decideBridgeTransport('qemu', 'debian', 'auto', { vhostVsockDevice: join(bin, 'absent') })).toMatchObject({ transport: 'relay' })
+    expect(await decideBridgeTransport('qemu', 'auto', { vhostVsockDevice: join(bin, 'absent') })).toMatchObject({ transport: 'relay' })
     onlyPath(await tempDir())
-    expect(await caught(decideBridgeTransport('qemu', 'debian', 'vsock', { vhostVsockDevice: device }))).toMatchObject({ code: 'PROGRAM_NOT_FOUND', message: expect.stringContaining('apt install socat'), details: { program: 'socat' } })
-    expect(await decideBridgeTransport('qemu', 'dev', 'auto', { vhostVsockDevice: device })).toMatchObject({ transport: 'none' })
+    expect(await caught(decideBridgeTransport('qemu', 'vsock', { vhostVsockDevice: device }))).toMatchObject({ code: 'PROGRAM_NOT_FOUND', message: expect.stringContaining('apt install socat'), details: { program: 'socat' } })
+    expect(await decideBridgeTransport('qemu', 'auto', { vhostVsockDevice: device })).toMatchObject({ transport: 'relay' })
   })
 
-  it('refuses the relay for the dev guest and an unknown choice, naming the field', async () => {
-    expect(await caught(decideBridgeTransport('qemu', 'dev', 'relay'))).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('the dev guest has no relay'), details: { field: 'bridge' } })
-    expect(await caught(decideBridgeTransport('qemu', 'dev', 'pigeon' as 'auto'))).toMatchObject({ code: 'INVALID_INPUT', details: { field: 'bridge' } })
+  it('takes the relay when asked for, and refuses an unknown choice naming the field', async () => {
+    expect(await decideBridgeTransport('qemu', 'relay')).toMatchObject({ transport: 'relay' })
+    expect(await caught(decideBridgeTransport('qemu', 'pigeon' as 'auto'))).toMatchObject({ code: 'INVALID_INPUT', details: { field: 'bridge' } })
   })
 
   it('checks every socket the bridge and the daemon will bind against sun_path before anything is made', () => {

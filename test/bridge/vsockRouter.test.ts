@@ -155,24 +155,29 @@ describeWithPrograms(['socat'], 'the host-wide vsock listener for QEMU on /dev/v
       await mkdir(paths.logs, { recursive: true })
       const lease = { id: 9, hostAddress: '127.0.0.1', guestAddress: '127.0.0.2' }
       const started = await startInstanceBridge({ name: 'kernel-vsock', serviceId: '7', testMode: false, lease, paths, decision: { transport: 'vhost-vsock', reason: '' } }, new UndoStack())
-      expect(started.vsock).toEqual({ cid: 12, socket: paths.vsock })
-      const router = vsockRouterPaths()
-      routers.push(router)
-      expect(await readlink(join(router.routes, '12'))).toBe(`${paths.vsock}_${BRIDGE_VSOCK_PORT}`)
-      const listener = await runningVsockRouter()
-      expect(listener).toBeDefined()
-
-      const { guestWithCid } = await routedFront(router)
-      await (await guestWithCid('12')).call('Ping')
-      const state = await eventually(async () => JSON.parse(await readFile(join(paths.state, 'bridge-state.json'), 'utf8')) as { pings: number }, (s) => s.pings === 1)
-      expect(state).toMatchObject({ pings: 1 })
-
       const record = { name: 'kernel-vsock', net: { id: lease.id }, bridge: { transport: 'vhost-vsock', process: started.process } } as unknown as InstanceRecord
-      await stopInstanceBridge(record, paths)
-      expect(await listVsockRoutes(router.routes)).toEqual([])
-      expect(await runningVsockRouter()).toBeUndefined()
-      expect(await isProcessAlive(started.process as NonNullable<typeof started.process>)).toBe(false)
-      expect(await isProcessAlive(listener as NonNullable<typeof listener>)).toBe(false)
+      try {
+        expect(started.vsock).toEqual({ cid: 12, socket: paths.vsock })
+        const router = vsockRouterPaths()
+        routers.push(router)
+        expect(await readlink(join(router.routes, '12'))).toBe(`${paths.vsock}_${BRIDGE_VSOCK_PORT}`)
+        const listener = await runningVsockRouter()
+        expect(listener).toBeDefined()
+
+        const { guestWithCid } = await routedFront(router)
+        await (await guestWithCid('12')).call('Ping')
+        const state = await eventually(async () => JSON.parse(await readFile(join(paths.state, 'bridge-state.json'), 'utf8')) as { pings: number }, (s) => s.pings === 1)
+        expect(state).toMatchObject({ pings: 1 })
+
+        await stopInstanceBridge(record, paths)
+        expect(await listVsockRoutes(router.routes)).toEqual([])
+        expect(await runningVsockRouter()).toBeUndefined()
+        expect(await isProcessAlive(started.process as NonNullable<typeof started.process>)).toBe(false)
+        expect(await isProcessAlive(listener as NonNullable<typeof listener>)).toBe(false)
+      } finally {
+        // Quiet for what is already gone; a failed check must not leave the bridge running.
+        await stopInstanceBridge(record, paths)
+      }
     }, 60_000)
 
     it('a port already taken fails the route with a clear error and leaves no route behind', async (context) => {

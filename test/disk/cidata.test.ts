@@ -55,6 +55,11 @@ describe('cloud-init documents', () => {
     }
   })
 
+  it("meta-data names the bridge's relay port for the dev guest's init only when there is a relay", () => {
+    expect(asCloudInit(metaData(cidataConfig({ ...request, bridgeRelay: { address: '172.30.0.1', port: 8000 } })))).toEqual({ 'instance-id': request.instanceId, 'bpvm-bridge-relay': '172.30.0.1:8000' })
+    expect(asCloudInit(metaData(cidataConfig(request)))).toEqual({ 'instance-id': request.instanceId })
+  })
+
   it('user-data partitions and mounts the disks, writes the launch unit, and enables the unit; no Docker unless asked', () => {
     const text = userData({ docker: false, graceSeconds: 10 })
     expect(text.split('\n')[0]).toBe('#cloud-config')

@@ -35,13 +35,14 @@ describeWithPrograms([...BUILD_PROGRAMS, 'cpio'], 'building the dev guest from D
     expect(phases).toEqual(['resolve', 'download', 'unpack', 'modules', 'initramfs', 'publish'])
     const { manifest } = first
     expect(first.dir).toBe(join(imagesDir, manifest.hash))
-    expect((await readdir(first.dir)).sort()).toEqual(['initramfs.img', 'manifest.json', 'vmlinuz'])
+    expect((await readdir(first.dir)).sort()).toEqual(['initramfs-relay.img', 'initramfs.img', 'manifest.json', 'vmlinuz'])
     expect(JSON.parse(await readFile(join(first.dir, 'manifest.json'), 'utf8'))).toEqual(manifest)
     expect((await readdir(imagesDir)).filter((name) => !name.startsWith('.'))).toEqual([manifest.hash])
 
     expect(manifest.packages.kernel.name).toMatch(/^linux-image-\d.*-cloud-amd64$/)
     expect(manifest.packages.kernel.name).toBe(`linux-image-${manifest.kernelRelease}`)
     expect(manifest.packages.busybox.name).toBe('busybox-static')
+    expect(manifest.packages.relay.map((p) => p.name)).toEqual(expect.arrayContaining(['socat', 'libc6']))
     // A bzImage carries "HdrS" at 0x202.
     expect((await readFile(first.kernel)).subarray(0x202, 0x206).toString('latin1')).toBe('HdrS')
     expect(first.cmdline).toMatch(/^console=ttyS0 panic=-1 .*bpvm\.grace=10/)
@@ -61,6 +62,36 @@ describeWithPrograms([...BUILD_PROGRAMS, 'cpio'], 'building the dev guest from D
       expect(modules.indexOf(dep ?? ''), `${dep} before ${user}`).toBeLessThan(modules.indexOf(user ?? ''))
       expect(modules.indexOf(dep ?? '')).toBeGreaterThanOrEqual(0)
     }
+  })
+
+  it('adds the bridge relay to the second initramfs only, uncompressed after the first: socat, its loader and exactly the libraries it loads, which run from there', async () => {
+    const base = await readFile(first.initramfs)
+    const image = await readFile(first.relayInitramfs)
+    // The plain initramfs, then an uncompressed archive at the next 4-byte boundary.
+    expect(image.subarray(0, base.length).equals(base)).toBe(true)
+    const tailAt = Math.ceil(base.length / 4) * 4
+    expect([...image.subarray(base.length, tailAt)].every((byte) => byte === 0)).toBe(true)
+    const tail = image.subarray(tailAt)
+    expect(tail.subarray(0, 6).toString('latin1')).toBe('070701')
+    expect((await initramfsNames(first.initramfs)).filter((n) => n.startsWith('lib/bpvm/relay'))).toEqual([])
+    const tailNames = (await execa('cpio', ['-t', '--quiet'], { input: tail })).stdout.split('\n')
+    expect(tailNames[0]).toBe('lib/bpvm/relay')
+    const files = tailNames.slice(1).map((n) => n.slice('lib/bpvm/relay/'.length))
+    expect(files).toEqual(expect.arrayContaining(['socat', 'ld-linux-x86-64.so.2', 'libc.so.6', 'libssl.so.3', 'libcrypto.so.3']))
+    const dir = join(cacheDir, 'relay-unpacked')
+    await rm(dir, { recursive: true, force: true })
+    await execa('mkdir', ['-p', dir])
+    await execa('cpio', ['-i', '--quiet', '-d'], { input: tail, cwd: dir })
+    const relayDir = join(dir, 'lib/bpvm/relay')
+    const run = (args: string[]) => execa(join(relayDir, 'ld-linux-x86-64.so.2'), ['--library-path', relayDir, ...args], { env: { LC_ALL: 'C' }, extendEnv: false })
+    // Every library it loads comes from the relay directory, and it runs: the guest has nothing else.
+    const listed = (await run(['--list', join(relayDir, 'socat')])).stdout.split('\n').filter((l) => l.includes('=>'))
+    expect(listed.length).toBeGreaterThan(3)
+    for (const line of listed) expect(line).toContain(relayDir)
+    expect((await run([join(relayDir, 'socat'), '-V'])).stdout).toMatch(/socat version 1\.\d/)
+    // The loader lists itself by its absolute name: the rest are the libraries, by soname.
+    const sonames = listed.map((l) => l.trim().split(' ')[0] as string).filter((name) => !name.includes('/'))
+    expect(files.sort()).toEqual(['ld-linux-x86-64.so.2', 'socat', ...sonames].sort())
   })
 
   it('takes the second call from the cache without building again', async () => {

@@ -122,19 +122,16 @@ describe('Launch view', () => {
     expect(api.instances.launch).toHaveBeenCalledWith(expect.objectContaining({ name: 'svc', image: 'debian', docker: true }))
   })
 
-  it('chooses how the service reaches its bridge; the dev guest has no relay', async () => {
+  it('chooses how the service reaches its bridge, the relay with any image', async () => {
     const { view, api } = await setup()
     await fillValid(view)
     expect(view.findAll('#launch-bridge option').map((o) => o.attributes('value'))).toEqual(['auto', 'vsock', 'relay'])
     await view.get('#launch-image').setValue('dev')
     await view.get('#launch-bridge').setValue('relay')
-    expect(fieldError(view, 'bridge')).toContain('the dev guest has no relay')
-    expect(launchButton(view).attributes('disabled')).toBeDefined()
-    await view.get('#launch-image').setValue('debian')
     expect(fieldError(view, 'bridge')).toBe('')
     await view.get('form').trigger('submit')
     await flushPromises()
-    expect(api.instances.launch).toHaveBeenCalledWith(expect.objectContaining({ name: 'svc', image: 'debian', bridge: 'relay' }))
+    expect(api.instances.launch).toHaveBeenCalledWith(expect.objectContaining({ name: 'svc', image: 'dev', bridge: 'relay' }))
   })
 
   it('puts schema problems from the API on the fields they name', async () => {

@@ -72,7 +72,7 @@ export function registerInstanceCommands(program: Command): void {
     .option('--vmm <vmm>', 'cloud-hypervisor or qemu (default: the setting; auto = cloud-hypervisor when installed, else qemu)')
     .option('--image <image>', 'ubuntu (Ubuntu 24.04 cloud image), debian (the Debian 12 cloud guest bpvm builds: the newest `bpvm image build-debian`, built at first use), dev (the offline dev guest) or the path of a directory with vmlinuz [initrd] [root.qcow2|root.img] [cmdline] (default: the setting, ubuntu)')
     .option('--docker', 'install Docker in the guest at first boot (needs the guest to reach a package mirror; its data on the data disk)')
-    .option('--bridge <way>', 'how the service reaches its manager bridge: auto (default: vsock where the host has it, else a relay over the VM network), vsock, or relay (cloud-init images)')
+    .option('--bridge <way>', 'how the service reaches its manager bridge: auto (default: vsock where the host has it, else a relay over the VM network), vsock, or relay')
     .option('--accel <accel>', 'QEMU only: auto, kvm or tcg (default: the setting, auto)')
     .option('--grace <seconds>', 'how long the guest gives the service after the power button (default 10)')
     .option('--detach', 'return once the VM is up instead of following its serial log until it stops')

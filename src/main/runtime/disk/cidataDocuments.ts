@@ -6,6 +6,7 @@ import {
   GUEST_DATA_MOUNT,
   GUEST_SERVICE_MOUNT,
   GUEST_BRIDGE_SOCKET,
+  RELAY_META_KEY,
   SERVICE_DISK_LABEL
 } from './guestLayout'
 import { GUEST_RUN_SERVICE, GUEST_SERVICE_EXITED, GUEST_WAIT_FOR_ROUTE, runServiceScript, serviceExitedScript, waitForRouteScript } from './guestServiceScripts'
@@ -42,7 +43,8 @@ const RELAY_UNIT = 'bpvm-bridge-relay.service'
 const toYaml = (value: unknown): string => stringify(value, { version: '1.1', lineWidth: 0 })
 
 export function metaData(config: CidataConfig): string {
-  return toYaml({ 'instance-id': config.instanceId })
+  // cloud-init ignores keys it does not know; the dev guest's init starts its relay from this one.
+  return toYaml({ 'instance-id': config.instanceId, ...(config.bridgeRelay ? { [RELAY_META_KEY]: `${config.bridgeRelay.address}:${config.bridgeRelay.port}` } : {}) })
 }
 
 /** Netplan-style v2 config: the NIC is found by MAC, so its kernel name does not matter. */

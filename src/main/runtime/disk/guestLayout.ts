@@ -23,3 +23,5 @@ export const GUEST_DATA_DEVICE = '/dev/vdc'
  * listens on (BRIDGE_SOCKET_PATH), joined to the bridge's TCP port on the gateway.
  */
 export const GUEST_BRIDGE_SOCKET = '/run/bpvm/bridge.sock'
+/** The meta-data key that tells the dev guest's init where the bridge's relay port is (`address:port`). */
+export const RELAY_META_KEY = 'bpvm-bridge-relay'

@@ -12,7 +12,7 @@ export async function bridgeSummary(record: InstanceRecord): Promise<BridgeSumma
   if (!bridge) return undefined
   const running = record.phase !== 'stopped' && bridge.process !== undefined && (await isProcessAlive(bridge.process))
   if (bridge.transport === 'none') {
-    return { transport: 'none', running: false, pings: 0, ports: [], warning: 'the guest has no way to its bridge (no vsock on this host, and the dev guest has no relay)' }
+    return { transport: 'none', running: false, pings: 0, ports: [], warning: 'the guest had no way to its bridge (launched before the dev guest had a relay)' }
   }
   const { state, problem } = await readBridgeState(bridgeFiles(instancePaths(record.name).state).state)
   const vmRunning = record.phase === 'running' && record.process !== undefined && (await isProcessAlive(record.process))

@@ -26,6 +26,8 @@ export interface PreparedGuest {
 export interface PrepareGuestOptions {
   /** Dev guest only: seconds the service gets after the power button before the guest powers off. */
   guestGraceSeconds?: number
+  /** Dev guest only: boot the initramfs that has the bridge relay (the host has no vsock for it). */
+  bridgeRelay?: boolean
   onUbuntuProgress?: (progress: UbuntuPullProgress) => void
   /** While a Debian image is built for the first launch that needs one. */
   onDebianProgress?: (progress: { phase: DebianBuildPhase; message: string }) => void
@@ -61,7 +63,7 @@ export const imageLabel = (choice: ImageChoice): string => (typeof choice === 's
 export async function prepareGuest(choice: ImageChoice, options: PrepareGuestOptions = {}): Promise<PreparedGuest> {
   if (choice === 'dev') {
     const guest = await buildDevGuest()
-    return { kernel: guest.kernel, initramfs: guest.initramfs, cmdline: devGuestCmdline(options.guestGraceSeconds) }
+    return { kernel: guest.kernel, initramfs: options.bridgeRelay ? guest.relayInitramfs : guest.initramfs, cmdline: devGuestCmdline(options.guestGraceSeconds) }
   }
   if (choice === 'ubuntu') {
     const ubuntu = await pullUbuntu({

@@ -13,7 +13,6 @@ import { closeVsockRoute, openVsockRoute } from '../bridge/vsockRouter'
 import type { VmmKind } from '../vmm/vmmDriver'
 import { stopDetachedVmm } from '../vmm/vmmProcess'
 import { checkSocketPath, vsockCid, type VmSpec } from '../vmm/vmSpec'
-import type { ImageChoice } from './guestImage'
 import type { InstancePaths, InstanceRecord } from './instanceRecord'
 import type { UndoStack } from './undoStack'
 
@@ -21,7 +20,7 @@ import type { UndoStack } from './undoStack'
 export const BRIDGE_CHOICES = ['auto', 'vsock', 'relay'] as const
 export type BridgeChoice = (typeof BRIDGE_CHOICES)[number]
 
-/** `none`: the guest has no way to its bridge (the dev guest on a host without vsock). */
+/** `none`: the guest had no way to its bridge (records of launches made before the dev guest had a relay). */
 export type InstanceBridgeTransport = BridgeTransport | 'none'
 
 /** Most ports one instance may hold through RequestPort. */
@@ -46,19 +45,16 @@ export interface BridgeHost {
  * How the guest will reach its bridge. cloud-hypervisor has hybrid vsock built in; QEMU has it
  * through vhost-device-vsock when that is installed (one daemon per VM, nothing shared), else
  * through the kernel's /dev/vhost-vsock with socat listening on the host's vsock port for every
- * VM; otherwise a relay over the VM's network (socat in the guest).
+ * VM; otherwise a relay over the VM's network (socat in the guest: the dev guest's relay initramfs,
+ * cloud-init's unit in the others).
  */
 export async function decideBridgeTransport(
   vmm: VmmKind,
-  image: ImageChoice,
   choice: BridgeChoice = 'auto',
   host: BridgeHost = { vhostVsockDevice: VHOST_VSOCK_DEVICE }
 ): Promise<TransportDecision> {
   if (!BRIDGE_CHOICES.includes(choice)) throw invalidInput('bridge', `must be auto, vsock or relay, got ${JSON.stringify(choice)}`)
-  if (choice === 'relay') {
-    if (image === 'dev') throw invalidInput('bridge', 'the dev guest has no relay (no socat in it); use vsock, or a cloud-init image (debian, ubuntu)')
-    return { transport: 'relay', reason: 'the relay was asked for' }
-  }
+  if (choice === 'relay') return { transport: 'relay', reason: 'the relay was asked for' }
   if (vmm === 'cloud-hypervisor') return { transport: 'vsock', reason: "cloud-hypervisor's hybrid vsock" }
   const daemon = await findVhostDeviceVsock()
   if (daemon) return { transport: 'vhost-user-vsock', daemon: daemon.path, reason: `${daemon.version ?? VHOST_DEVICE_VSOCK} serves the guest's vsock device` }
@@ -69,7 +65,6 @@ export async function decideBridgeTransport(
     const alternatives = kernelVsock ? SOCAT_HINT : `or load the kernel's vhost_vsock module (${host.vhostVsockDevice}) and install socat`
     throw new BpvmError('PROGRAM_NOT_FOUND', `bridge: vsock needs ${VHOST_DEVICE_VSOCK} with QEMU: ${VHOST_DEVICE_VSOCK_HINT}; ${alternatives}`, { field: 'bridge', program: kernelVsock ? 'socat' : VHOST_DEVICE_VSOCK })
   }
-  if (image === 'dev') return { transport: 'none', reason: `no ${VHOST_DEVICE_VSOCK} on this host and the dev guest has no relay: its service cannot reach the bridge (${VHOST_DEVICE_VSOCK_HINT})` }
   return { transport: 'relay', reason: `no ${VHOST_DEVICE_VSOCK} on this host: the guest reaches its bridge through a relay over its network` }
 }
 

@@ -99,11 +99,12 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
   try {
     await progress('check', `launching ${spec.name} (${spec.vmm}, image ${imageLabel(spec.image)})`)
     await requireNetAdmin()
-    const bridgeWay = await decideBridgeTransport(spec.vmm, spec.image, spec.bridge)
+    const bridgeWay = await decideBridgeTransport(spec.vmm, spec.bridge)
     checkBridgePaths(paths, bridgeWay)
     await progress('image', `preparing the ${imageLabel(spec.image)} image`)
     const guest = await prepareGuest(spec.image, {
       ...(spec.guestGraceSeconds === undefined ? {} : { guestGraceSeconds: spec.guestGraceSeconds }),
+      bridgeRelay: bridgeWay.transport === 'relay',
       onUbuntuProgress: (pull) => reportPull(pull, options.onProgress, log),
       onDebianProgress: ({ message }) => {
         options.onProgress?.({ step: 'image', message })

@@ -136,7 +136,6 @@ export function validateLaunchForm(form: LaunchForm): FieldErrors {
   set('storageGiB', wholeInRange(form.storageGiB, 1, 64 * 1024, 'GiB'))
   if (form.image === 'custom') set('customImage', form.customImage.trim() === '' ? 'is required for a custom image' : undefined)
   set('docker', form.docker && form.image === 'dev' ? 'the dev guest has no package manager to install Docker with; choose Debian or Ubuntu' : undefined)
-  set('bridge', form.bridge === 'relay' && form.image === 'dev' ? 'the dev guest has no relay; choose vsock, or Debian or Ubuntu' : undefined)
   if (form.vmm === 'cloud-hypervisor' && form.accel === 'tcg') set('accel', 'cloud-hypervisor runs on KVM only; choose QEMU for software emulation (tcg)')
   return errors
 }

@@ -13,26 +13,35 @@ export const DEBIAN_PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/
 export interface PackageRecord {
   name: string
   version: string
-  /** Names this package depends on; of each `a | b` alternative the first. */
+  /** Names this package depends on (Depends and Pre-Depends); of each `a | b` alternative the first. */
   depends: string[]
 }
 
 /** The record apt would install for `name` (its candidate version). */
 export async function candidatePackage(name: string): Promise<PackageRecord> {
-  if (!DEBIAN_PACKAGE_NAME.test(name)) throw new BpvmError('INVALID_INPUT', `${JSON.stringify(name)} is not a Debian package name`)
+  return (await candidatePackages([name]))[0] as PackageRecord
+}
+
+/** The records apt would install for `names`, in that order, from one `apt-cache show`. */
+export async function candidatePackages(names: readonly string[]): Promise<PackageRecord[]> {
+  for (const name of names) {
+    if (!DEBIAN_PACKAGE_NAME.test(name)) throw new BpvmError('INVALID_INPUT', `${JSON.stringify(name)} is not a Debian package name`)
+  }
   let stdout: string
   try {
-    const result = await execa('apt-cache', ['show', '--no-all-versions', name], { timeout: INFO.timeoutMs, stdin: 'ignore', env: { LC_ALL: 'C' } })
+    const result = await execa('apt-cache', ['show', '--no-all-versions', ...names], { timeout: INFO.timeoutMs, stdin: 'ignore', env: { LC_ALL: 'C' } })
     stdout = result.stdout
   } catch (error) {
-    const failure = programFailure(INFO, `apt-cache show ${name}`, error)
+    const failure = programFailure(INFO, `apt-cache show ${names.join(' ')}`, error)
     if (failure instanceof BpvmError && failure.code === INFO.code) {
       // An empty or stale index is the usual cause on a fresh host.
       failure.message += ` (is the package index current? run apt-get update as root)`
     }
     throw failure
   }
-  return parseRecord(name, stdout)
+  const stanzas = stdout.split(/\n\s*\n/)
+  const stanzaOf = (name: string): string => stanzas.find((stanza) => new RegExp(`^Package: *${name.replace(/[.+]/g, '\\$&')} *$`, 'm').test(stanza)) ?? ''
+  return names.map((name) => parseRecord(name, stanzaOf(name)))
 }
 
 /** Reads the first stanza of `apt-cache show` output. */
@@ -43,7 +52,9 @@ export function parseRecord(name: string, text: string): PackageRecord {
   if (field('Package') !== name || !version) {
     throw new BpvmError('APT_FAILED', `apt-cache has no installable version of ${name} (run apt-get update as root)`, { program: 'apt-cache' })
   }
-  const depends = (field('Depends') ?? '')
+  const depends = [field('Pre-Depends'), field('Depends')]
+    .filter((value) => value !== undefined)
+    .join(',')
     .split(',')
     .map((entry) => entry.split('|')[0]?.trim().split(/[\s(:]/)[0] ?? '')
     .filter((dep) => dep !== '')
@@ -71,4 +82,19 @@ export async function aptIndexStamp(): Promise<string> {
     for (const name of (await readdir(dir).catch(() => [] as string[])).sort()) await describe(`${dir}/${name}`)
   }
   return entries.join('\n')
+}
+
+/**
+ * `root` and everything it depends on, transitively, at apt's candidate versions, sorted by name:
+ * what a program needs to run from a tree of its own. One `apt-cache` call per level.
+ */
+export async function dependencyClosure(root: string): Promise<PackageRecord[]> {
+  const found = new Map<string, PackageRecord>()
+  let wanted = [root]
+  while (wanted.length > 0) {
+    const records = await candidatePackages(wanted)
+    for (const record of records) found.set(record.name, record)
+    wanted = [...new Set(records.flatMap((record) => record.depends))].filter((name) => !found.has(name))
+  }
+  return [...found.values()].sort((a, b) => a.name.localeCompare(b.name))
 }

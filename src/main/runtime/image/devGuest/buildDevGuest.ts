@@ -8,10 +8,11 @@ import { downloadPackages } from './aptGet'
 import { resolveDevGuestPackagesMemo, type DevGuestPackages } from './debianPackages'
 import { buildDirName, discardBuild, readCachedBuild, removeLeftovers, syncPath } from './devGuestCache'
 import { devGuestCmdline, MODULE_ROOTS } from './devGuestLayout'
-import { BUILD_FORMAT, devGuestInputsHash, INITRAMFS_FILE, KERNEL_FILE, MANIFEST_FILE, type DevGuestManifest } from './devGuestManifest'
+import { BUILD_FORMAT, devGuestInputsHash, INITRAMFS_FILE, KERNEL_FILE, MANIFEST_FILE, RELAY_INITRAMFS_FILE, type DevGuestManifest } from './devGuestManifest'
 import { extractPackage } from './dpkgDeb'
 import { initramfsEntries } from './initramfsLayout'
 import { readKernelTree } from './kernelTree'
+import { relayEntries, relayFiles } from './relayTree'
 import { writeNewcArchive } from './newcArchive'
 
 export type DevGuestPhase = 'resolve' | 'download' | 'unpack' | 'modules' | 'initramfs' | 'publish'
@@ -25,6 +26,8 @@ export interface BuildDevGuestOptions {
 export interface DevGuestBuild {
   kernel: string
   initramfs: string
+  /** The initramfs with the bridge relay in it. */
+  relayInitramfs: string
   /** Kernel command line the init expects (serial console, grace period). */
   cmdline: string
   manifest: DevGuestManifest
@@ -43,7 +46,7 @@ export async function buildDevGuest(options: BuildDevGuestOptions = {}): Promise
   const progress = (phase: DevGuestPhase, message: string): void => options.onProgress?.({ phase, message })
   const root = join(options.cacheDir ?? appDirs().cache, 'images', 'dev')
 
-  progress('resolve', 'resolving the kernel and busybox package versions')
+  progress('resolve', 'resolving the kernel, busybox and socat package versions')
   await mkdir(root, { recursive: true })
   const packages = await resolveDevGuestPackagesMemo(join(root, '.packages.json'))
   const hash = devGuestInputsHash(packages)
@@ -51,6 +54,7 @@ export async function buildDevGuest(options: BuildDevGuestOptions = {}): Promise
   const done = (manifest: DevGuestManifest, fromCache: boolean): DevGuestBuild => ({
     kernel: join(dir, manifest.files.kernel.name),
     initramfs: join(dir, manifest.files.initramfs.name),
+    relayInitramfs: join(dir, manifest.files.relayInitramfs.name),
     cmdline: manifest.cmdline,
     manifest,
     dir,
@@ -85,39 +89,51 @@ export async function buildDevGuest(options: BuildDevGuestOptions = {}): Promise
 type Progress = (phase: DevGuestPhase, message: string) => void
 
 async function buildInto(out: string, work: string, packages: DevGuestPackages, hash: string, progress: Progress): Promise<DevGuestManifest> {
-  const { kernel, busybox } = packages
-  progress('download', `downloading ${kernel.name} ${kernel.version} and ${busybox.name} ${busybox.version}`)
+  const { kernel, busybox, relay } = packages
+  progress('download', `downloading ${kernel.name} ${kernel.version}, ${busybox.name} ${busybox.version} and ${relay.length} packages for the bridge relay`)
   const debs = join(work, 'debs')
   await mkdir(debs)
   // One .deb per package, in the order asked.
-  const [kernelDeb, busyboxDeb] = (await downloadPackages([kernel, busybox], debs)) as [string, string]
+  const [kernelDeb, busyboxDeb, ...relayDebs] = (await downloadPackages([kernel, busybox, ...relay], debs)) as [string, string, ...string[]]
   progress('unpack', 'unpacking the packages')
   const kernelRoot = join(work, 'kernel')
   const busyboxRoot = join(work, 'busybox')
+  const relayRoot = join(work, 'relay')
   await Promise.all([extractPackage(kernelDeb, kernelRoot), extractPackage(busyboxDeb, busyboxRoot)])
+  // Into one tree, as dpkg would install them, one after the other.
+  for (const deb of relayDebs) await extractPackage(deb, relayRoot)
 
   progress('modules', `choosing kernel modules for ${MODULE_ROOTS.join(', ')}`)
   const tree = await readKernelTree(kernelRoot, MODULE_ROOTS)
+  const relayTree = await relayFiles(relayRoot)
 
-  progress('initramfs', `writing the initramfs (${tree.modules.length} modules)`)
+  progress('initramfs', `writing the initramfs (${tree.modules.length} modules) and its copy with the bridge relay (socat and ${relayTree.libraries.length} libraries)`)
   const kernelOut = join(out, KERNEL_FILE)
   const initramfsOut = join(out, INITRAMFS_FILE)
+  const relayInitramfsOut = join(out, RELAY_INITRAMFS_FILE)
   await copyFile(tree.vmlinuz, kernelOut)
-  await writeNewcArchive(await initramfsEntries({ busybox: join(busyboxRoot, 'bin/busybox'), modules: tree.modules }), initramfsOut)
+  const base = await initramfsEntries({ busybox: join(busyboxRoot, 'bin/busybox'), modules: tree.modules })
+  await writeNewcArchive(base, initramfsOut)
+  // The relay's 10 MB stay uncompressed: inflating them costs a TCG boot about a second.
+  await writeNewcArchive(base, relayInitramfsOut, await relayEntries(relayTree))
 
   const manifest: DevGuestManifest = {
     format: BUILD_FORMAT,
     hash,
     builtAt: new Date().toISOString(),
-    packages: { kernel: { name: kernel.name, version: kernel.version }, busybox: { name: busybox.name, version: busybox.version } },
+    packages: {
+      kernel: { name: kernel.name, version: kernel.version },
+      busybox: { name: busybox.name, version: busybox.version },
+      relay: relay.map((p) => ({ name: p.name, version: p.version }))
+    },
     kernelRelease: tree.release,
     moduleRoots: [...MODULE_ROOTS],
     modules: tree.modules.map((m) => m.name),
     cmdline: devGuestCmdline(),
-    files: { kernel: await fileRecord(kernelOut), initramfs: await fileRecord(initramfsOut) }
+    files: { kernel: await fileRecord(kernelOut), initramfs: await fileRecord(initramfsOut), relayInitramfs: await fileRecord(relayInitramfsOut) }
   }
   await writeFile(join(out, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' })
-  for (const file of [kernelOut, initramfsOut, join(out, MANIFEST_FILE), out]) await syncPath(file)
+  for (const file of [kernelOut, initramfsOut, relayInitramfsOut, join(out, MANIFEST_FILE), out]) await syncPath(file)
   return manifest
 }
 

@@ -2,19 +2,23 @@ import { z } from 'zod'
 import { BpvmError } from '../../errors'
 import { readTextIfExists, writeJsonAtomic } from '../../state/atomicJson'
 import { parseJsonWith } from '../../state/parseJson'
-import { aptIndexStamp, candidatePackage, type PackageRecord } from './aptCache'
+import { aptIndexStamp, candidatePackage, dependencyClosure, type PackageRecord } from './aptCache'
 
 /** The Debian packages the dev guest is made of, at the versions apt would install now. */
 
 /** Debian's cloud kernel: virtio built for small VMs, and it boots quickly under TCG. */
 const KERNEL_META_PACKAGE = 'linux-image-cloud-amd64'
 const BUSYBOX_PACKAGE = 'busybox-static'
+/** The bridge relay's program; it comes with the libraries it links (busybox has no Unix-socket relay). */
+export const RELAY_PACKAGE = 'socat'
 // The meta package depends on the versioned image, e.g. linux-image-6.1.0-56-cloud-amd64.
 const VERSIONED_KERNEL = /^linux-image-\d[^\s]*-cloud-amd64$/
 
 export interface DevGuestPackages {
   kernel: PackageRecord
   busybox: PackageRecord
+  /** socat and its dependency closure, sorted by name. */
+  relay: PackageRecord[]
 }
 
 export async function resolveDevGuestPackages(): Promise<DevGuestPackages> {
@@ -28,12 +32,12 @@ export async function resolveDevGuestPackages(): Promise<DevGuestPackages> {
       depends: meta.depends
     })
   }
-  const [kernel, busybox] = await Promise.all([candidatePackage(kernelName), candidatePackage(BUSYBOX_PACKAGE)])
-  return { kernel, busybox }
+  const [kernel, busybox, relay] = await Promise.all([candidatePackage(kernelName), candidatePackage(BUSYBOX_PACKAGE), dependencyClosure(RELAY_PACKAGE)])
+  return { kernel, busybox, relay }
 }
 
 const recordSchema = z.object({ name: z.string(), version: z.string(), depends: z.array(z.string()) })
-const memoSchema = z.object({ stamp: z.string(), packages: z.object({ kernel: recordSchema, busybox: recordSchema }) })
+const memoSchema = z.object({ stamp: z.string(), packages: z.object({ kernel: recordSchema, busybox: recordSchema, relay: z.array(recordSchema) }) })
 
 /**
  * `resolveDevGuestPackages`, remembered in `memoFile` until apt's package lists or sources change:

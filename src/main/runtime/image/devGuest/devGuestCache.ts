@@ -25,7 +25,7 @@ export async function readCachedBuild(dir: string, hash: string): Promise<DevGue
     return undefined
   }
   if (manifest.hash !== hash) return undefined
-  for (const file of [manifest.files.kernel, manifest.files.initramfs]) {
+  for (const file of Object.values(manifest.files)) {
     const info = await stat(join(dir, file.name)).catch(() => undefined)
     if (!info?.isFile() || info.size !== file.bytes) return undefined
   }

@@ -42,6 +42,10 @@ export const GUEST_LIB_DIR = '/lib/bpvm'
 export const GUEST_POWER_OFF = `${GUEST_LIB_DIR}/power-off`
 export const GUEST_YAML_AWK = `${GUEST_LIB_DIR}/yaml-flat.awk`
 export const GUEST_NETWORK_AWK = `${GUEST_LIB_DIR}/network-plan.awk`
+/** The bridge relay (socat, its libraries and their loader), in the relay initramfs only. */
+export const GUEST_RELAY_DIR = `${GUEST_LIB_DIR}/relay`
+export const RELAY_LOADER = 'ld-linux-x86-64.so.2'
+export const RELAY_PROGRAM = 'socat'
 /** busybox acpid runs `<conf dir>/<event>`; QEMU's system_powerdown arrives as this event. */
 export const GUEST_ACPI_DIR = '/etc/acpi'
 export const POWER_BUTTON_EVENT = 'PWRF/00000080'

@@ -1,6 +1,8 @@
 import {
   CIDATA_LABEL,
   DATA_DISK_LABEL,
+  GUEST_BRIDGE_SOCKET,
+  RELAY_META_KEY,
   GUEST_DATA_DEVICE,
   GUEST_DATA_MOUNT,
   GUEST_LAUNCH_SCRIPT,
@@ -34,6 +36,12 @@ export function guestInitScript(): string {
   const cidata = layout.GUEST_CIDATA_MOUNT
   const plan = `${layout.GUEST_RUN_DIR}/network-plan`
   const diskHead = `${layout.GUEST_RUN_DIR}/data-disk-head`
+  const relayDir = layout.GUEST_RELAY_DIR
+  // The loader runs the program with its own libraries: nothing depends on the guest's lib dirs.
+  const relayCommand = [
+    q(`${relayDir}/${layout.RELAY_LOADER}`), '--library-path', q(relayDir), q(`${relayDir}/${layout.RELAY_PROGRAM}`),
+    q(`UNIX-LISTEN:${GUEST_BRIDGE_SOCKET},fork,unlink-early,mode=0600`), '"TCP:$relay"'
+  ].join(' ')
   // The pid is written and printed by the process that then becomes the service, so it is the service's own.
   const starter = [
     `echo $$ > ${q(layout.GUEST_PID_FILE)}`,
@@ -118,6 +126,7 @@ mount -t vfat -o ${q(VFAT_OPTIONS)} "$cidata" ${q(cidata)} || fail "cannot mount
 instance_id=$(awk -f ${q(layout.GUEST_YAML_AWK)} ${q(`${cidata}/meta-data`)} | sed -n 's/^instance-id=//p' | head -n 1)
 [ -n "$instance_id" ] || fail "meta-data has no instance-id"
 say "instance-id $instance_id"
+relay=$(awk -f ${q(layout.GUEST_YAML_AWK)} ${q(`${cidata}/meta-data`)} | sed -n ${q(`s/^${RELAY_META_KEY}=//p`)} | head -n 1)
 
 ip link set lo up || fail "cannot bring the loopback interface up"
 if [ -f ${q(`${cidata}/network-config`)} ]; then
@@ -144,6 +153,21 @@ else
   say "the ${inText(CIDATA_LABEL)} disk has no network-config; networking left unconfigured"
 fi
 umount ${q(cidata)}
+
+# The bridge relay, when the host has no vsock: the service's BRIDGE_SOCKET_PATH joined to the
+# bridge's port on the gateway, kept up for as long as the guest runs.
+if [ -n "$relay" ]; then
+  case $relay in
+    *[!0-9.:]* | *:*:* | :* | *:) relay_ok= ;;
+    *:*) relay_ok=1 ;;
+    *) relay_ok= ;;
+  esac
+  [ -n "$relay_ok" ] || fail "meta-data's ${inText(RELAY_META_KEY)} is not address:port: $relay"
+  [ -x ${q(`${relayDir}/${layout.RELAY_PROGRAM}`)} ] || fail "the bridge relay was asked for but this initramfs has none"
+  (while :; do ${relayCommand}; sleep 1; done) &
+  retry test -S ${q(GUEST_BRIDGE_SOCKET)} || fail "the bridge relay did not make ${inText(GUEST_BRIDGE_SOCKET)}"
+  say "bridge relay: ${inText(GUEST_BRIDGE_SOCKET)} to $relay"
+fi
 
 srv=$(retry label_device ${q(SERVICE_DISK_LABEL)}) || fail "no disk labelled ${inText(SERVICE_DISK_LABEL)} (the service disk)"
 mount -t vfat -o ${q(VFAT_OPTIONS)} "$srv" ${q(GUEST_SERVICE_MOUNT)} || fail "cannot mount the service disk ($srv) on ${inText(GUEST_SERVICE_MOUNT)}"

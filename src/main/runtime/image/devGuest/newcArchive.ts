@@ -82,13 +82,28 @@ async function* fileBytes(path: string, size: number): AsyncGenerator<Buffer> {
   if (seen !== size) throw new BpvmError('INTERNAL', `initramfs: ${path} changed size while it was being archived`)
 }
 
-/** Writes `entries` (parents before children) to the new file `out` as a gzip'd newc archive; on failure, no file is left. */
-export async function writeNewcArchive(entries: readonly ArchiveEntry[], out: string): Promise<void> {
+/**
+ * Writes `entries` (parents before children) to the new file `out` as a gzip'd newc archive; on
+ * failure, no file is left. `rawTail`, when given, follows as a second, uncompressed archive at
+ * the next 4-byte boundary: the kernel unpacks both, and copying is much cheaper than inflating
+ * under software emulation.
+ */
+export async function writeNewcArchive(entries: readonly ArchiveEntry[], out: string, rawTail: readonly ArchiveEntry[] = []): Promise<void> {
   // Opened before anything can fail, so the removal below never races the file's creation
   // (and a file that was already there is never ours to remove).
   const handle = await open(out, 'wx', 0o644)
   try {
-    await pipeline(Readable.from(archiveChunks(entries)), createGzip({ level: 9 }), handle.createWriteStream())
+    const thenTail = async function* (compressed: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+      let length = 0
+      for await (const chunk of compressed) {
+        length += chunk.length
+        yield chunk
+      }
+      if (rawTail.length === 0) return
+      yield Buffer.alloc((4 - (length % 4)) % 4)
+      yield* archiveChunks(rawTail)
+    }
+    await pipeline(Readable.from(archiveChunks(entries)), createGzip({ level: 9 }), thenTail, handle.createWriteStream())
   } catch (error) {
     await handle.close().catch(() => undefined)
     await rm(out, { force: true })
