@@ -105,6 +105,41 @@ describeAsRoot('VM nftables rules', () => {
       expect(replaced.chains).toHaveLength(2)
     })
 
+    it("a VM given host loopback ports: two more chains and the DNAT and guard rules; other ports replace them; removal leaves nothing", async () => {
+      const ns = await netns.create()
+      const ctx = { netns: ns }
+      const tap = 'tap-tngl-5'
+      await netns.run(ns, 'ip', ['tuntap', 'add', 'dev', tap, 'mode', 'tap'])
+      const payload = (protocol: string, field: string, right: unknown) => ({ match: { op: '==', left: { payload: { protocol, field } }, right } })
+      const loopbackRules = (ports: unknown): Obj[] => [
+        {
+          ...T, chain: 'TANGLE_LOOPBACK', comment: `Forward host loopback ports to Blueprint VM; ${tap}-loopback`,
+          expr: [meta('iifname', tap), payload('ip', 'saddr', '172.30.0.22'), payload('ip', 'daddr', '172.30.0.21'), payload('tcp', 'dport', ports), { dnat: { family: 'ip', addr: '127.0.0.1' } }]
+        },
+        { ...T, chain: 'TANGLE_GUARD', comment: `Drop loopback-addressed traffic from Blueprint VM; ${tap}-guard`, expr: [meta('iifname', tap), payload('ip', 'daddr', { prefix: { addr: '127.0.0.0', len: 8 } }), { drop: null }] }
+      ]
+      const input = (ports: number[]) => ({ tap, egress: 'up0', subnet: '172.30.0.20/30', loopback: { hostAddress: '172.30.0.21', guestAddress: '172.30.0.22', ports } })
+
+      await addVmRules(ctx, input([9944, 8545, 9944]))
+      const first = await ruleset(netns.run, ns)
+      expect(first.chains).toEqual(expect.arrayContaining([
+        { ...T, name: 'TANGLE_LOOPBACK', type: 'nat', hook: 'prerouting', prio: -100, policy: 'accept' },
+        { ...T, name: 'TANGLE_GUARD', type: 'filter', hook: 'prerouting', prio: -150, policy: 'accept' }
+      ]))
+      expect(sorted(first.rules)).toEqual(sorted([...expectedRules(tap, 'up0', '172.30.0.20', 30), ...loopbackRules({ set: [8545, 9944] })]))
+      // Asking again for the same ports, in another order, changes nothing.
+      await addVmRules(ctx, input([8545, 9944]))
+      expect((await ruleset(netns.run, ns)).handles).toEqual(first.handles)
+
+      await addVmRules(ctx, input([9944]))
+      expect(sorted((await ruleset(netns.run, ns)).rules)).toEqual(sorted([...expectedRules(tap, 'up0', '172.30.0.20', 30), ...loopbackRules(9944)]))
+      expect(await netns.run(ns, 'cat', [`/proc/sys/net/ipv4/conf/${tap}/route_localnet`])).toBe('1')
+
+      await removeVmRules(ctx, tap)
+      expect(await ruleset(netns.run, ns)).toEqual({ tables: [], chains: [], rules: [], handles: [] })
+      await expect(addVmRules(ctx, input([0]))).rejects.toMatchObject({ code: 'INVALID_INPUT', details: { field: 'loopback.ports' } })
+    })
+
     it('keeps foreign rules, including look-alike comments, until a full cleanup', async () => {
       const ns = await netns.create()
       const ctx = { netns: ns }

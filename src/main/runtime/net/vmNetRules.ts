@@ -5,15 +5,15 @@ import { appDirs } from '../appDirs'
 import { withFileLock } from '../state/fileLock'
 import { applyNft, listNftTable, type NftCommand } from './nftCommand'
 import type { NetContext } from './netContext'
+import { writeSysctl } from './ipCommand'
 import {
   CHAIN_OF,
-  FORWARD_CHAIN,
-  NAT_CHAIN,
+  OUR_CHAINS,
   TABLE,
-  VM_RULE_KINDS,
   checkTap,
   checkVmRulesInput,
   chainObjects,
+  kindsFor,
   parseRule,
   ruleExpr,
   ruleObject,
@@ -21,7 +21,7 @@ import {
   type VmRulesInput
 } from './vmNetRuleSpec'
 
-export type { ListedRule, VmRuleKind, VmRulesInput } from './vmNetRuleSpec'
+export type { ListedRule, LoopbackForward, VmRuleKind, VmRulesInput } from './vmNetRuleSpec'
 
 /**
  * Per-VM forwarding and masquerade rules in `inet tangle_router`. Each VM's rules match its
@@ -73,7 +73,7 @@ async function readTable(ctx: NetContext): Promise<TableState> {
         state.rules.push(rule)
         state.rawRules.set(rule.handle, entry.rule)
       }
-    } else if (!(entry.chain && (entry.chain.name === FORWARD_CHAIN || entry.chain.name === NAT_CHAIN))) {
+    } else if (!(entry.chain && OUR_CHAINS.includes(String(entry.chain.name)))) {
       state.hasOtherObjects = true
     }
   }
@@ -84,11 +84,12 @@ const deleteRule = (rule: ListedRule): NftCommand => ({ delete: { rule: { ...TAB
 const addTable = (): NftCommand => ({ add: { table: { family: TABLE.family, name: TABLE.table } } })
 const deleteTable = (): NftCommand => ({ delete: { table: { family: TABLE.family, name: TABLE.table } } })
 
-/** Whether this tap already has exactly the three rules the input asks for, nothing more. */
+/** Whether this tap already has exactly the rules the input asks for, nothing more. */
 function alreadyInPlace(state: TableState, input: VmRulesInput): boolean {
   const mine = state.rules.filter((rule) => rule.tap === input.tap)
-  if (mine.length !== VM_RULE_KINDS.length) return false
-  return VM_RULE_KINDS.every((kind) => {
+  const kinds = kindsFor(input)
+  if (mine.length !== kinds.length) return false
+  return kinds.every((kind) => {
     const rule = mine.find((r) => r.kind === kind)
     const raw = rule && state.rawRules.get(rule.handle)
     return rule !== undefined && rule.chain === CHAIN_OF[kind] && raw !== undefined && isDeepStrictEqual(raw.expr, ruleExpr(kind, input))
@@ -96,21 +97,25 @@ function alreadyInPlace(state: TableState, input: VmRulesInput): boolean {
 }
 
 /**
- * Lets the VM behind `tap` reach the outside through `egress`, masqueraded. Creates the table
- * and chains when missing; a tap that already has rules for another egress or subnet gets
- * them replaced, in the same transaction, so it never has two sets.
+ * Lets the VM behind `tap` reach the outside through `egress`, masqueraded, and the host's
+ * loopback ports it is given at its gateway address. Creates the table and chains when missing;
+ * a tap that already has rules for another egress, subnet or ports gets them replaced, in the
+ * same transaction, so it never has two sets.
  */
 export async function addVmRules(ctx: NetContext, input: VmRulesInput): Promise<void> {
   const checked = checkVmRulesInput(input)
+  const kinds = kindsFor(checked)
+  // The kernel routes to 127.0.0.0/8 from this TAP only with route_localnet, scoped to it (it goes with the TAP).
+  if (kinds.includes('loopback')) await writeSysctl(ctx, `net/ipv4/conf/${checked.tap}/route_localnet`, '1')
   await queued(ctx, async () => {
     const state = await readTable(ctx)
     if (alreadyInPlace(state, checked)) return
     const stale = state.rules.filter((rule) => rule.tap === checked.tap)
     const batch: NftCommand[] = [
       addTable(),
-      ...chainObjects().map((chain): NftCommand => ({ add: chain })),
+      ...chainObjects(kinds).map((chain): NftCommand => ({ add: chain })),
       ...stale.map(deleteRule),
-      ...VM_RULE_KINDS.map((kind): NftCommand => ({ add: ruleObject(kind, checked) }))
+      ...kinds.map((kind): NftCommand => ({ add: ruleObject(kind, checked) }))
     ]
     await applyNft(ctx, batch)
   })
