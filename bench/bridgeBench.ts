@@ -85,7 +85,7 @@ async function measure(): Promise<void> {
   const record = await launchInstance({
     name, binary: join(dir, 'service.sh'),
     env: { httpRpcUrl: 'http://127.0.0.1:9944', wsRpcUrl: 'ws://127.0.0.1:9944', blueprintId: '1', serviceId: '2', protocol: 'tangle' },
-    args: { testMode: true }, accel: 'tcg', memoryBytes: 256 * MiB, storageBytes: 256 * MiB, vmm: 'qemu', image: 'dev', bridge: 'vsock'
+    args: { testMode: true }, accel: 'tcg', memoryBytes: 256 * MiB, storageBytes: 256 * MiB, vmm: 'qemu', image: 'dev', bridge: 'vsock', rpcCheck: false
   })
   try {
     await waitForSerial(instancePaths(name).serialLog, (line) => line.includes(`${MARKER_PREFIX} ${SERVICE_STARTED}`), 120_000)

@@ -20,7 +20,7 @@ const apiVerbs = {
   instances: ['launch', 'list', 'get', 'teardown', 'teardownAll'],
   logs: ['read', 'subscribe', 'unsubscribe'],
   images: ['list', 'pull', 'buildDev', 'buildDebian', 'remove'],
-  host: ['doctor', 'interfaces'],
+  host: ['doctor', 'interfaces', 'checkRpc'],
   settings: ['get', 'update'],
   tasks: ['list', 'cancel']
 } as const

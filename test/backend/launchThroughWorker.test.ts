@@ -90,7 +90,9 @@ function launchRequest(work: string, name: string) {
   return {
     name, binary: join(work, 'service.sh'), keystore: join(work, 'keystore'),
     env: { httpRpcUrl: 'http://127.0.0.1:9944', wsRpcUrl: 'ws://127.0.0.1:9944', blueprintId: 1, serviceId: 2, protocol: 'tangle' },
-    args: {}, vmm: 'qemu', image: 'dev', accel: 'tcg', memoryBytes: 256 * MiB, storageBytes: 256 * MiB
+    args: {}, vmm: 'qemu', image: 'dev', accel: 'tcg', memoryBytes: 256 * MiB, storageBytes: 256 * MiB,
+    // No node runs here.
+    rpcCheck: false
   }
 }
 

@@ -9,7 +9,9 @@ import { useServiceHome } from './serviceHome'
 
 const LAUNCH = {
   name: 'svc', binary: '/bin/true', args: {},
-  env: { httpRpcUrl: 'http://127.0.0.1:9944', wsRpcUrl: 'ws://127.0.0.1:9944', blueprintId: 1, serviceId: 2, protocol: 'tangle' }
+  env: { httpRpcUrl: 'http://127.0.0.1:9944', wsRpcUrl: 'ws://127.0.0.1:9944', blueprintId: 1, serviceId: 2, protocol: 'tangle' },
+  // No node runs here.
+  rpcCheck: false
 }
 
 describe('the runtime service, in this process, without VMs', () => {

@@ -39,6 +39,7 @@ const CASES: Record<string, Case> = {
   'images:remove': { malformed: { name: 'ubuntu/nope', force: 'yes' }, wellFormed: { name: 'ubuntu/nope', force: true }, wouldBe: 'IMAGE_NOT_FOUND' },
   'host:doctor': { malformed: { bogus: 1 } },
   'host:interfaces': { malformed: 42 },
+  'host:checkRpc': { malformed: { httpRpcUrl: 'http://127.0.0.1:9944' } },
   'settings:get': { malformed: { bogus: 1 } },
   'settings:update': { malformed: { app: { graceSeconds: 5, bogus: 1 } } },
   'tasks:list': { malformed: { bogus: 1 } },

@@ -84,6 +84,20 @@ describe('Instances view', () => {
     expect(row(view, 'gamma').find('[data-test="bridge"]').exists()).toBe(false)
   })
 
+  it("shows each instance's host loopback forwards, guest side → host side", async () => {
+    const api = createFakeApi()
+    const forwards = [
+      { guest: '172.30.0.1:9944', host: '127.0.0.1:9944', for: ['HTTP_RPC_URL', 'WS_RPC_URL'] },
+      { guest: '172.30.0.1:9000', host: '127.0.0.1:9000', for: ['http://127.0.0.1:9000'] }
+    ]
+    vi.mocked(api.instances.list).mockResolvedValue(ok([instance('alpha', { forwards }), instance('beta')]))
+    const view = await setup(api)
+    const shown = row(view, 'alpha').findAll('[data-test="forward"]')
+    expect(shown.map((f) => f.text())).toEqual(['172.30.0.1:9944 → 127.0.0.1:9944', '172.30.0.1:9000 → 127.0.0.1:9000'])
+    expect(shown[0]?.attributes('title')).toContain('HTTP_RPC_URL, WS_RPC_URL')
+    expect(row(view, 'beta').findAll('[data-test="forward"]')).toEqual([])
+  })
+
   it('updates rows from instances:changed without reloading', async () => {
     const api = createFakeApi()
     vi.mocked(api.instances.list).mockResolvedValue(ok([instance('alpha')]))

@@ -134,6 +134,49 @@ describe('Launch view', () => {
     expect(api.instances.launch).toHaveBeenCalledWith(expect.objectContaining({ name: 'svc', image: 'dev', bridge: 'relay' }))
   })
 
+  it('checks the RPC URLs live, and launches past a failed check only when told to', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true })
+    try {
+      const api = createFakeApi()
+      vi.mocked(api.host.checkRpc).mockImplementation(async ({ httpRpcUrl, wsRpcUrl }) =>
+        ok([
+          { field: 'env.httpRpcUrl', url: httpRpcUrl, ok: httpRpcUrl.endsWith(':8545'), ...(httpRpcUrl.endsWith(':8545') ? {} : { problem: 'connection refused' }) },
+          { field: 'env.wsRpcUrl', url: wsRpcUrl, ok: true }
+        ])
+      )
+      const { view } = await setup(api)
+      await vi.advanceTimersByTimeAsync(500)
+      await flushPromises()
+      expect(api.host.checkRpc).toHaveBeenCalledWith({ httpRpcUrl: 'http://127.0.0.1:9944', wsRpcUrl: 'ws://127.0.0.1:9944' })
+      const http = (): string => view.get('[data-test="rpc-check-env.httpRpcUrl"]').text()
+      expect(http()).toContain('nothing answers at http://127.0.0.1:9944 (connection refused): is your local testnet running?')
+      expect(view.get('[data-test="rpc-check-env.wsRpcUrl"]').text()).toContain('ws://127.0.0.1:9944 answers')
+
+      await view.get('#launch-httpRpcUrl').setValue('http://127.0.0.1:8545')
+      await vi.advanceTimersByTimeAsync(500)
+      await flushPromises()
+      expect(http()).toContain('http://127.0.0.1:8545 answers')
+
+      await fillValid(view)
+      await view.get('#launch-forward').setValue('http://127.0.0.1:9000\n7000')
+      await view.get('[data-test="skip-rpc-check"]').setValue(true)
+      await view.get('form').trigger('submit')
+      await flushPromises()
+      expect(api.instances.launch).toHaveBeenCalledWith(expect.objectContaining({ forward: ['http://127.0.0.1:9000', '7000'], rpcCheck: false }))
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('refuses a forward that is neither a port nor a loopback URL, on its field', async () => {
+    const { view } = await setup()
+    await fillValid(view)
+    await view.get('#launch-forward').setValue('http://192.0.2.1:9000')
+    await view.get('#launch-forward').trigger('blur')
+    expect(fieldError(view, 'forward')).toContain("neither a port nor a URL on this host's loopback")
+    expect(launchButton(view).attributes('disabled')).toBeDefined()
+  })
+
   it('puts schema problems from the API on the fields they name', async () => {
     const api = createFakeApi()
     vi.mocked(api.instances.launch).mockResolvedValue(

@@ -36,6 +36,7 @@ export function instance(name: string, fields: Partial<InstanceSummary> = {}): I
     tap: 'tap-tngl-1',
     createdAt: new Date().toISOString(),
     logsDir: `/state/instances/${name}/logs`,
+    forwards: [],
     ...fields
   }
 }
@@ -74,6 +75,12 @@ export function createFakeApi(): FakeApi {
         ok([
           { name: 'eth0', addresses: ['192.0.2.10/24'], up: true, defaultRoute: true },
           { name: 'wlan0', addresses: [], up: false, defaultRoute: false }
+        ])
+      ),
+      checkRpc: vi.fn<BpvmApi['host']['checkRpc']>(async ({ httpRpcUrl, wsRpcUrl }) =>
+        ok([
+          { field: 'env.httpRpcUrl', url: httpRpcUrl, ok: true },
+          { field: 'env.wsRpcUrl', url: wsRpcUrl, ok: true }
         ])
       )
     },

@@ -25,6 +25,7 @@ const VALID_REQUESTS: Record<string, unknown> = {
   'images:remove': { name: 'dev/abc' },
   'host:doctor': undefined,
   'host:interfaces': undefined,
+  'host:checkRpc': { httpRpcUrl: 'http://127.0.0.1:9944', wsRpcUrl: 'ws://127.0.0.1:9944' },
   'settings:get': undefined,
   'settings:update': { app: { graceSeconds: 5 } },
   'tasks:list': undefined,

@@ -3,6 +3,7 @@ import { BpvmError } from '../runtime/errors'
 import { checkInstanceName, instancePaths, listInstances, readInstance, type InstanceRecord } from '../runtime/instance/instanceRecord'
 import { instanceStatus } from '../runtime/instance/instanceStatus'
 import { bridgeSummary } from '../runtime/instance/bridgeSummary'
+import { forwardSummary } from '../runtime/instance/forwardSummary'
 
 /** The record of an instance that must exist; the name is checked first, so it can never point outside our directories. */
 export async function requireInstance(name: string): Promise<InstanceRecord> {
@@ -32,7 +33,8 @@ export async function instanceSummary(record: InstanceRecord): Promise<InstanceS
     tap: record.net.tap,
     createdAt: record.createdAt,
     logsDir: instancePaths(record.name).logs,
-    ...(bridge ? { bridge } : {})
+    ...(bridge ? { bridge } : {}),
+    forwards: forwardSummary(record)
   }
 }
 

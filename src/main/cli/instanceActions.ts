@@ -5,7 +5,8 @@ import { LOG_STREAMS, logPath, logStreamSchema, type LogStream } from '../runtim
 import { readLog } from '../runtime/instance/logs/readLog'
 import { instanceStatus } from '../runtime/instance/instanceStatus'
 import { bridgeSummary } from '../runtime/instance/bridgeSummary'
-import type { BridgeSummary } from '../../shared/api/instances'
+import type { BridgeSummary, LoopbackForwardSummary } from '../../shared/api/instances'
+import { forwardSummary } from '../runtime/instance/forwardSummary'
 import { launchInstance, type LaunchProgress } from '../runtime/instance/launchInstance'
 import { reconcile, type ReconcileReport } from '../runtime/instance/reconcile'
 import { teardownInstance, type TeardownReport } from '../runtime/instance/teardownInstance'
@@ -28,13 +29,15 @@ export interface InstanceRow {
   vcpus: number
   memoryBytes: number
   bridge?: BridgeSummary
+  /** The host's loopback ports the guest reaches at its gateway. */
+  forwards: LoopbackForwardSummary[]
 }
 
 async function row(record: InstanceRecord): Promise<InstanceRow> {
   const [status, bridge] = await Promise.all([instanceStatus(record), bridgeSummary(record)])
   return {
     name: record.name, status: status.status, reason: status.reason, ...(status.guestProblems ? { guestProblems: status.guestProblems } : {}), ip: record.net.guestAddress, vmm: record.vmm, image: record.image,
-    since: status.since, vcpus: record.limits.vcpus, memoryBytes: record.limits.memoryBytes, ...(bridge ? { bridge } : {})
+    since: status.since, vcpus: record.limits.vcpus, memoryBytes: record.limits.memoryBytes, ...(bridge ? { bridge } : {}), forwards: forwardSummary(record)
   }
 }
 
@@ -75,7 +78,10 @@ export async function launch(options: LaunchOptions, progress: (p: LaunchProgres
       ...(options.image === undefined ? {} : { image: options.image }),
       ...(options.accel === undefined ? {} : { accel: options.accel as AccelSetting }),
       ...(options.docker ? { docker: true } : {}),
-      ...(options.bridge === undefined ? {} : { bridge: options.bridge })
+      ...(options.bridge === undefined ? {} : { bridge: options.bridge }),
+      ...(options.forward?.length ? { forward: options.forward } : {}),
+      // commander's --no-rpc-check sets rpcCheck to false.
+      ...(options.rpcCheck === false ? { rpcCheck: false } : {})
     },
     { onProgress: progress, signal: interrupt.signal }
   ).finally(() => interrupt.dispose())

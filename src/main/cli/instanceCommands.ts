@@ -19,6 +19,8 @@ export interface LaunchOptions extends Omit<ServiceDiskOptions, 'out'> {
   grace?: string
   docker?: boolean
   bridge?: string
+  forward?: string[]
+  rpcCheck?: boolean
   detach?: boolean
 }
 
@@ -73,6 +75,8 @@ export function registerInstanceCommands(program: Command): void {
     .option('--image <image>', 'ubuntu (Ubuntu 24.04 cloud image), debian (the Debian 12 cloud guest bpvm builds: the newest `bpvm image build-debian`, built at first use), dev (the offline dev guest) or the path of a directory with vmlinuz [initrd] [root.qcow2|root.img] [cmdline] (default: the setting, ubuntu)')
     .option('--docker', 'install Docker in the guest at first boot (needs the guest to reach a package mirror; its data on the data disk)')
     .option('--bridge <way>', 'how the service reaches its manager bridge: auto (default: vsock where the host has it, else a relay over the VM network), vsock, or relay')
+    .option('--forward <url|port>', "also let the guest reach this port of the host's loopback at its gateway address (repeatable): a loopback URL, e.g. a KMS at http://127.0.0.1:9000 (rewritten to the gateway where it is a --env or --arg value), or a port; loopback RPC URLs are forwarded by themselves", (value: string, previous: string[] = []) => [...previous, value])
+    .option('--no-rpc-check', 'launch even when nothing answers at the RPC URLs (by default a launch checks first)')
     .option('--accel <accel>', 'QEMU only: auto, kvm or tcg (default: the setting, auto)')
     .option('--grace <seconds>', 'how long the guest gives the service after the power button (default 10)')
     .option('--detach', 'return once the VM is up instead of following its serial log until it stops')

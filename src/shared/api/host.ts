@@ -1,3 +1,4 @@
+import { z } from 'zod'
 import { channel, noRequest } from './channel'
 
 /** One external program the runtime relies on, as found on this host. */
@@ -44,7 +45,21 @@ export interface NetworkInterfaceInfo {
   defaultRoute: boolean
 }
 
+/** Whether something answers at an RPC URL (a TCP connect from the host; 127.0.0.1 for a loopback URL). */
+export interface RpcEndpointCheck {
+  /** `env.httpRpcUrl`, `env.wsRpcUrl`. */
+  field: string
+  url: string
+  ok: boolean
+  /** Why not: `connection refused`, `no answer within 1.5 s`, `not a URL`. */
+  problem?: string
+}
+
+export const checkRpcRequestSchema = z.object({ httpRpcUrl: z.string().max(2048), wsRpcUrl: z.string().max(2048) }).strict()
+
 export const hostApi = {
   doctor: channel<undefined, DoctorReport>('host:doctor', noRequest),
-  interfaces: channel<undefined, NetworkInterfaceInfo[]>('host:interfaces', noRequest)
+  interfaces: channel<undefined, NetworkInterfaceInfo[]>('host:interfaces', noRequest),
+  /** The Launch form's live check of its RPC URLs, as the launch itself makes it. */
+  checkRpc: channel<z.infer<typeof checkRpcRequestSchema>, RpcEndpointCheck[]>('host:checkRpc', checkRpcRequestSchema)
 } as const

@@ -49,7 +49,11 @@ export const launchRequestSchema = z
     docker: z.boolean().optional(),
     guestGraceSeconds: z.number().int().min(0).optional(),
     /** How the guest reaches its manager bridge: auto (the best the host has), vsock, or relay (over the VM's network). */
-    bridge: z.enum(['auto', 'vsock', 'relay']).optional()
+    bridge: z.enum(['auto', 'vsock', 'relay']).optional(),
+    /** Further ports of the host's loopback the guest reaches at its gateway: loopback URLs (also rewritten where they are `extraEnv`/`extraArgs` values) or ports. */
+    forward: z.array(z.string().max(2048)).max(32).optional(),
+    /** Check that something answers at the RPC URLs before booting anything (default true). */
+    rpcCheck: z.boolean().optional()
   })
   .strict()
 
@@ -92,6 +96,16 @@ export interface BridgeSummary {
   refusedPeers?: number
 }
 
+/** A port of the host's loopback the guest reaches at its gateway address (`guest` → `host`), and what asked for it. */
+export interface LoopbackForwardSummary {
+  /** `172.30.0.1:9944`: where the guest connects. */
+  guest: string
+  /** `127.0.0.1:9944`: where that arrives on the host. */
+  host: string
+  /** `HTTP_RPC_URL`, `WS_RPC_URL`, or the URL or port the user marked. */
+  for: string[]
+}
+
 /** One instance as the UI shows it; the status is derived at the time it is read. */
 export interface InstanceSummary {
   name: string
@@ -116,6 +130,8 @@ export interface InstanceSummary {
   /** cloud-init failures and warnings of this boot, each with its 1-based line in the guest log. */
   guestProblems?: Array<{ line: number; kind: 'failed' | 'warning'; text: string }>
   bridge?: BridgeSummary
+  /** The host's loopback ports it reaches (while it runs: removed at teardown). */
+  forwards: LoopbackForwardSummary[]
 }
 
 export const teardownRequestSchema = z

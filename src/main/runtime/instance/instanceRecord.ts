@@ -30,6 +30,8 @@ const recordSchema = z.object({
       vsockDaemon: z.object({ pid: z.number(), startTime: z.string() }).optional()
     })
     .optional(),
+  /** Ports of the host's loopback the guest reaches at its gateway address (nftables DNAT), and what asked for each. */
+  loopbackForwards: z.array(z.object({ port: z.number(), for: z.array(z.string()) })).optional(),
   /** Docker installed at first boot (cloud images). */
   docker: z.boolean().optional(),
   /** Of the CIDATA documents this boot was given: a relaunch with the same ones may skip cloud-init. */

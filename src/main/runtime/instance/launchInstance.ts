@@ -25,6 +25,8 @@ import { imageLabel, prepareGuest } from './guestImage'
 import { buildInstanceDisks } from './instanceDisks'
 import { CLOUD_HYPERVISOR_PROGRAM, launchDefaults } from './launchDefaults'
 import { checkLaunchSpec, rewriteLoopbackUrl, type CheckedLaunch, type LaunchSpec } from './launchSpec'
+import { planLoopbackForwards } from './loopbackForwards'
+import { requireRpcAnswers } from './rpcPreflight'
 import { checkInstanceName, instancePaths, readInstance, writeInstance, type InstanceRecord } from './instanceRecord'
 import { launchLog } from './logs/launchLog'
 import { rotateIfNeeded } from './logs/rotateLog'
@@ -101,6 +103,12 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
     await requireNetAdmin()
     const bridgeWay = await decideBridgeTransport(spec.vmm, spec.bridge)
     checkBridgePaths(paths, bridgeWay)
+    const forwards = planLoopbackForwards(spec.env, spec.forward)
+    if (bridgeWay.transport === 'relay' && forwards.some((f) => f.port === RELAY_PORT)) {
+      throw invalidInput('forward', `port ${RELAY_PORT} on the gateway is the bridge relay's; the guest cannot also reach the host's loopback port ${RELAY_PORT} there (use vsock, or another port)`)
+    }
+    if (spec.rpcCheck) await requireRpcAnswers(spec.env)
+    else await log.append('check', 'the RPC check was skipped: nothing checked that the RPC URLs answer')
     await progress('image', `preparing the ${imageLabel(spec.image)} image`)
     const guest = await prepareGuest(spec.image, {
       ...(spec.guestGraceSeconds === undefined ? {} : { guestGraceSeconds: spec.guestGraceSeconds }),
@@ -123,14 +131,14 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
       version: 1, name: spec.name, vmm: spec.vmm, image: imageLabel(spec.image), accel: spec.accel,
       limits: { memoryBytes: spec.memoryBytes, vcpus: spec.vcpus, storageBytes: spec.storageBytes },
       net: { id: lease.id, tap: lease.tap, subnet: lease.subnet, hostAddress: lease.hostAddress, guestAddress: lease.guestAddress, prefix: lease.prefix, egress },
-      phase: 'launching', launcher: await launcherIdentity(), createdAt: existing?.createdAt ?? now, updatedAt: now
+      phase: 'launching', launcher: await launcherIdentity(), ...(forwards.length ? { loopbackForwards: forwards } : {}), createdAt: existing?.createdAt ?? now, updatedAt: now
     })
 
     await progress('disks', `building the disks (${lease.guestAddress}/${lease.prefix} via ${lease.hostAddress})`)
     const mac = guestMac(lease.id)
     const relay = bridgeWay.transport === 'relay' ? { address: lease.hostAddress, port: RELAY_PORT } : undefined
     const env = { ...guestEnv(spec, lease.hostAddress), ...(relay ? { bridgeSocketPath: GUEST_BRIDGE_SOCKET } : {}) }
-    const { disks, rootKept, cidataDigest } = await buildInstanceDisks({ spec, guest, dir: paths.disks, mac, lease, env, ...(relay ? { bridgeRelay: relay } : {}) }, undo)
+    const { disks, rootKept, cidataDigest } = await buildInstanceDisks({ spec: { ...spec, args: guestArgs(spec, lease.hostAddress) }, guest, dir: paths.disks, mac, lease, env, ...(relay ? { bridgeRelay: relay } : {}) }, undo)
     const cloudInitDone = guest.root !== undefined && rootKept && (await cloudInitDoneFor(existing, `${logs.guest}.1`)) === cidataDigest
     if (cloudInitDone) await log.append('disks', 'cloud-init finished its work on this root disk in the last boot and its input is unchanged: booting without it')
 
@@ -158,8 +166,10 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
     undo.push('VMM', () => vm.kill())
     record = await writeInstance({ ...record, process: vm.process.identity, docker: spec.docker, cidataDigest, cloudInitDone: cloudInitDone ? cidataDigest : undefined })
 
-    await progress('rules', `forwarding ${lease.subnet} through ${egress}`)
-    await addVmRules(HOST_NET, { tap: lease.tap, egress, subnet: lease.subnet })
+    const loopbackNote = forwards.length ? `; the guest reaches the host's loopback ports ${forwards.map((f) => f.port).join(', ')} at ${lease.hostAddress}` : ''
+    await progress('rules', `forwarding ${lease.subnet} through ${egress}${loopbackNote}`)
+    const loopback = forwards.length ? { hostAddress: lease.hostAddress, guestAddress: lease.guestAddress, ports: forwards.map((f) => f.port) } : undefined
+    await addVmRules(HOST_NET, { tap: lease.tap, egress, subnet: lease.subnet, ...(loopback ? { loopback } : {}) })
     undo.push('nftables rules', () => removeVmRules(HOST_NET, lease.tap))
 
     if (signal?.aborted) throw cancelled(`the launch of ${spec.name}`)
@@ -221,11 +231,33 @@ async function launcherIdentity(): Promise<{ pid: number; startTime: string }> {
   return { pid: process.pid, startTime: (await processStartTime(process.pid)) ?? '' }
 }
 
-/** The service's environment as the guest needs it: the host's loopback becomes the TAP's address. */
+/** A URL the user marked for forwarding, wherever it is a whole value, points at the gateway in the guest. */
+function rewriteMarked(spec: CheckedLaunch, hostAddress: string): (value: string) => string {
+  const marked = new Set(spec.forward.filter((value) => !/^\d+$/.test(value)))
+  return (value) => (marked.has(value) ? rewriteLoopbackUrl(value, hostAddress) : value)
+}
+
+/**
+ * The service's environment as the guest needs it: the host's loopback becomes the TAP's address,
+ * in the RPC URLs and in the values of `--env` that are URLs marked for forwarding.
+ */
 function guestEnv(spec: CheckedLaunch, hostAddress: string): LaunchSpec['env'] {
   const original = spec.env.httpRpcUrl
   // CHAIN is decided on the URL the user gave, before the rewrite hides that it was local;
   // a URL that does not parse is left for the env model to report, naming its field.
   const chain = spec.env.chain ?? (URL.canParse(original) ? defaultChain(original) : undefined)
-  return { ...spec.env, ...(chain === undefined ? {} : { chain }), httpRpcUrl: rewriteLoopbackUrl(original, hostAddress), wsRpcUrl: rewriteLoopbackUrl(spec.env.wsRpcUrl, hostAddress) }
+  const rewrite = rewriteMarked(spec, hostAddress)
+  return {
+    ...spec.env,
+    ...(chain === undefined ? {} : { chain }),
+    httpRpcUrl: rewriteLoopbackUrl(original, hostAddress),
+    wsRpcUrl: rewriteLoopbackUrl(spec.env.wsRpcUrl, hostAddress),
+    ...(spec.env.extraEnv ? { extraEnv: spec.env.extraEnv.map(([name, value]): [string, string] => [name, rewrite(value)]) } : {})
+  }
+}
+
+/** The service's arguments as the guest needs them: values of `--arg` that are URLs marked for forwarding point at the gateway. */
+function guestArgs(spec: CheckedLaunch, hostAddress: string): LaunchSpec['args'] {
+  const rewrite = rewriteMarked(spec, hostAddress)
+  return { ...spec.args, ...(spec.args.extraArgs ? { extraArgs: spec.args.extraArgs.map(([key, value]): [string, string] => [key, rewrite(value)]) } : {}) }
 }

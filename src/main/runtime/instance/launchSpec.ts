@@ -6,6 +6,7 @@ import type { VmmKind } from '../vmm/vmmDriver'
 import { parseImageChoice, type ImageChoice } from './guestImage'
 import { checkInstanceName } from './instanceRecord'
 import { BRIDGE_CHOICES, type BridgeChoice } from './instanceBridge'
+import { isLoopbackHost, markedPort } from './loopbackForwards'
 
 /** Everything a user chooses for one launch; validated before anything is made. */
 export interface LaunchSpec {
@@ -26,11 +27,20 @@ export interface LaunchSpec {
   guestGraceSeconds?: number
   /** How the guest reaches its manager bridge: `auto` (default), `vsock`, or `relay`. */
   bridge?: string
+  /**
+   * Further ports of the host's loopback the guest reaches at its gateway, each a loopback URL or
+   * a port; a URL is also rewritten to the gateway wherever it is a value of `--env` or `--arg`.
+   */
+  forward?: string[]
+  /** Check that something answers at the RPC URLs before booting anything; default true. */
+  rpcCheck?: boolean
 }
 
-export interface CheckedLaunch extends Omit<LaunchSpec, 'vmm' | 'image' | 'accel' | 'docker' | 'bridge'> {
+export interface CheckedLaunch extends Omit<LaunchSpec, 'vmm' | 'image' | 'accel' | 'docker' | 'bridge' | 'forward' | 'rpcCheck'> {
   docker: boolean
   bridge: BridgeChoice
+  forward: string[]
+  rpcCheck: boolean
   memoryBytes: number
   vcpus: number
   storageBytes: number
@@ -72,7 +82,12 @@ export function checkLaunchSpec(spec: LaunchSpec, defaults: LaunchDefaults): Che
   if (spec.guestGraceSeconds !== undefined && (!Number.isSafeInteger(spec.guestGraceSeconds) || spec.guestGraceSeconds < 0 || spec.guestGraceSeconds > 3600)) {
     throw invalidInput('grace', 'must be a whole number of seconds from 0 to 3600')
   }
-  return { ...spec, memoryBytes, vcpus, storageBytes, vmm, image, accel, docker, bridge: bridge as BridgeChoice }
+  const forward = spec.forward ?? []
+  if (!Array.isArray(forward)) throw invalidInput('forward', 'must be a list of loopback URLs or ports')
+  forward.forEach((value, i) => markedPort(value, `forward.${i}`))
+  const rpcCheck = spec.rpcCheck ?? true
+  if (typeof rpcCheck !== 'boolean') throw invalidInput('rpcCheck', 'must be true or false')
+  return { ...spec, memoryBytes, vcpus, storageBytes, vmm, image, accel, docker, bridge: bridge as BridgeChoice, forward: forward.map((value) => String(value).trim()), rpcCheck }
 }
 
 /**
@@ -86,7 +101,7 @@ export function rewriteLoopbackUrl(url: string, hostAddress: string): string {
   } catch {
     return url
   }
-  if (!/^127\.\d+\.\d+\.\d+$/.test(parsed.hostname) && parsed.hostname !== 'localhost') return url
+  if (!isLoopbackHost(parsed.hostname)) return url
   // Only the host changes; the rest of the URL stays as the user wrote it.
   return url.replace(parsed.hostname, hostAddress)
 }

@@ -43,6 +43,10 @@ export interface LaunchForm {
   docker: boolean
   /** How the service reaches its manager bridge. */
   bridge: 'auto' | 'vsock' | 'relay'
+  /** Further host loopback ports for the guest: loopback URLs or ports, one per line or comma-separated. */
+  forward: string
+  /** Launch even when nothing answers at the RPC URLs. */
+  skipRpcCheck: boolean
 }
 
 /** The reference's environment for a local Tangle node. */
@@ -76,7 +80,9 @@ export function defaultLaunchForm(): LaunchForm {
     customImage: '',
     accel: '',
     docker: false,
-    bridge: 'auto'
+    bridge: 'auto',
+    forward: '',
+    skipRpcCheck: false
   }
 }
 
@@ -136,11 +142,22 @@ export function validateLaunchForm(form: LaunchForm): FieldErrors {
   set('storageGiB', wholeInRange(form.storageGiB, 1, 64 * 1024, 'GiB'))
   if (form.image === 'custom') set('customImage', form.customImage.trim() === '' ? 'is required for a custom image' : undefined)
   set('docker', form.docker && form.image === 'dev' ? 'the dev guest has no package manager to install Docker with; choose Debian or Ubuntu' : undefined)
+  set('forward', forwardEntries(form.forward).map(forwardProblem).find((problem) => problem !== undefined))
   if (form.vmm === 'cloud-hypervisor' && form.accel === 'tcg') set('accel', 'cloud-hypervisor runs on KVM only; choose QEMU for software emulation (tcg)')
   return errors
 }
 
 const optional = (text: string): string | undefined => (text.trim() === '' ? undefined : text.trim())
+
+const forwardEntries = (text: string): string[] => text.split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== '')
+
+/** One forward entry: a port, or a URL on this host's loopback (the runtime checks the same). */
+function forwardProblem(entry: string): string | undefined {
+  if (/^\d+$/.test(entry)) return Number(entry) >= 1 && Number(entry) <= 65535 ? undefined : `${entry}: a port is from 1 to 65535`
+  const parsed = URL.canParse(entry) ? new URL(entry) : undefined
+  if (parsed && (/^127\.\d+\.\d+\.\d+$/.test(parsed.hostname) || parsed.hostname === 'localhost')) return undefined
+  return `${entry}: neither a port nor a URL on this host's loopback (127.0.0.1 or localhost)`
+}
 const MiB = 1024 * 1024
 
 /** The request the form stands for; only call with a form that passed `validateLaunchForm`. */
@@ -180,6 +197,9 @@ export function buildLaunchRequest(form: LaunchForm): LaunchRequest {
   if (form.accel) request.accel = form.accel
   if (form.docker) request.docker = true
   if (form.bridge !== 'auto') request.bridge = form.bridge
+  const forward = forwardEntries(form.forward)
+  if (forward.length > 0) request.forward = forward
+  if (form.skipRpcCheck) request.rpcCheck = false
   return request
 }
 
@@ -231,7 +251,10 @@ export const launchFieldOf = fieldMapper({
   image: 'image',
   accel: 'accel',
   docker: 'docker',
-  bridge: 'bridge'
+  bridge: 'bridge',
+  forward: 'forward',
+  '--forward': 'forward',
+  rpcCheck: 'skipRpcCheck'
 })
 
 /** Errors that mean the host is missing something, not that the form is wrong: the Host view says how to fix them. */
