@@ -99,7 +99,10 @@ describeAsRoot('the UI end to end (Chromium, bpvm serve, QEMU TCG, dev guest, in
           await tray.getByRole('button', { name: 'Show' }).waitFor()
           const shots = await viewScreenshots(page, {
             instances: () => waitForText(instanceStatus(page, NAME), 'Running'),
-            launch: () => waitForText(page.getByRole('region', { name: 'Launch progress' }), 'Done'),
+            launch: async () => {
+              await waitForText(page.getByRole('region', { name: 'Launch progress' }), 'Done')
+              await page.locator('[data-test="rpc-check-env.httpRpcUrl"]').waitFor()
+            },
             logs: () => waitForText(page.getByRole('region', { name: 'Log lines' }), NEEDLE),
             host: () => page.getByRole('region', { name: 'Host programs' }).waitFor(),
             settings: () => page.getByLabel('Theme', { exact: true }).waitFor()
