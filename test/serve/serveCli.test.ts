@@ -33,7 +33,8 @@ describeWithUi('bpvm serve (the CLI, from source, with the real runtime worker)'
       const first = await httpGet(port, `/?token=${token}`)
       expect(first.status).toBe(303)
       const cookie = String(first.headers['set-cookie']?.[0]).split(';')[0] ?? ''
-      const page = await httpGet(port, first.headers.location ?? '', { Cookie: cookie })
+      expect(first.headers.location).toBe(`/#token=${token}`)
+      const page = await httpGet(port, '/', { Cookie: cookie })
       expect(page.status).toBe(200)
       expect(page.body).toContain('<div id="app"></div>')
       expect((await httpGet(port, '/')).status).toBe(401)

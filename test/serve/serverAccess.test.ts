@@ -23,23 +23,36 @@ describe('bpvm serve: who may load the page and open the API', () => {
     expect((await httpGet(port, '/', { Cookie: `bpvm_token_${port}=${wrong}` })).status).toBe(401)
     // A cookie of another port's server is not ours.
     expect((await httpGet(port, '/', { Cookie: `bpvm_token_${port + 1}=${token}` })).status).toBe(401)
-    expect(await tryUpgrade(`ws://127.0.0.1:${port}/api?token=${wrong}`, {}, origin)).toEqual({ status: 401 })
-    expect(await tryUpgrade(`ws://127.0.0.1:${port}/api`, { Cookie: `bpvm_token_${port}=${wrong}` }, origin)).toEqual({ status: 401 })
+    expect(await tryUpgrade(`ws://127.0.0.1:${port}/api`, {}, origin, ['bpvm', `bpvm-token.${wrong}`])).toEqual({ status: 401 })
   })
 
-  it('takes the token from the printed URL once: sets an HttpOnly SameSite=Strict cookie and redirects to the URL without it', async () => {
+  it("never opens the API on the cookie alone (every port of this host gets it), nor on a token in the socket's URL", async () => {
+    const { port, origin, token, cookie, protocols } = await start()
+    expect(await tryUpgrade(`ws://127.0.0.1:${port}/api`, { Cookie: cookie }, origin)).toEqual({ status: 401 })
+    expect(await tryUpgrade(`ws://127.0.0.1:${port}/api`, { Cookie: cookie }, origin, ['bpvm'])).toEqual({ status: 401 })
+    expect(await tryUpgrade(`ws://127.0.0.1:${port}/api?token=${token}`, { Cookie: cookie }, origin)).toEqual({ status: 401 })
+    // The page offers the token as a subprotocol; the answer names only `bpvm`, never echoing the token.
+    const opened = await tryUpgrade(`ws://127.0.0.1:${port}/api`, {}, origin, protocols)
+    expect('opened' in opened).toBe(true)
+    if ('opened' in opened) {
+      expect(opened.opened.socket.protocol).toBe('bpvm')
+      opened.opened.socket.terminate()
+    }
+  })
+
+  it("takes the token from the printed URL once: sets an HttpOnly SameSite=Strict cookie (for the page's files) and redirects with the token in the fragment only", async () => {
     const { server, port, token } = await start()
     expect(server.url).toBe(`http://127.0.0.1:${port}/?token=${token}`)
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/)
 
     const first = await httpGet(port, `/?token=${token}`)
     expect(first.status).toBe(303)
-    expect(first.headers.location).toBe('/')
+    expect(first.headers.location).toBe(`/#token=${token}`)
     expect(first.headers['set-cookie']).toEqual([`bpvm_token_${port}=${token}; Path=/; HttpOnly; SameSite=Strict`])
     // Other query parameters survive the redirect.
-    expect((await httpGet(port, `/index.html?view=host&token=${token}`)).headers.location).toBe('/index.html?view=host')
+    expect((await httpGet(port, `/index.html?view=host&token=${token}`)).headers.location).toBe(`/index.html?view=host#token=${token}`)
     // Never to another site.
-    expect((await httpGet(port, `//evil.example/?token=${token}`)).headers.location).toBe('/evil.example/')
+    expect((await httpGet(port, `//evil.example/?token=${token}`)).headers.location).toBe(`/evil.example/#token=${token}`)
 
     const page = await httpGet(port, '/', { Cookie: `other=1; bpvm_token_${port}=${token}` })
     expect(page.status).toBe(200)
@@ -69,18 +82,18 @@ describe('bpvm serve: who may load the page and open the API', () => {
   })
 
   it('answers 403 to another origin, even with the token, over HTTP and for the socket', async () => {
-    const { port, cookie, token, origin } = await start()
+    const { port, cookie, token, origin, protocols } = await start()
     for (const other of ['http://evil.example', `http://127.0.0.1:${port + 1}`, `https://127.0.0.1:${port}`, 'null']) {
       expect((await httpGet(port, '/', { Cookie: cookie, Origin: other })).status, other).toBe(403)
       expect((await httpGet(port, `/?token=${token}`, { Origin: other })).status, other).toBe(403)
-      expect(await tryUpgrade(`ws://127.0.0.1:${port}/api`, { Cookie: cookie }, other), other).toEqual({ status: 403 })
+      expect(await tryUpgrade(`ws://127.0.0.1:${port}/api`, {}, other, protocols), other).toEqual({ status: 403 })
     }
     // A socket must name its origin: browsers always do.
-    expect(await tryUpgrade(`ws://127.0.0.1:${port}/api`, { Cookie: cookie })).toEqual({ status: 403 })
+    expect(await tryUpgrade(`ws://127.0.0.1:${port}/api`, {}, undefined, protocols)).toEqual({ status: 403 })
     // Our own origin, under either loopback name, is fine.
     expect((await httpGet(port, '/', { Cookie: cookie, Origin: origin })).status).toBe(200)
     expect((await httpGet(port, '/', { Cookie: cookie, Origin: `http://localhost:${port}`, Host: `localhost:${port}` })).status).toBe(200)
-    const opened = await tryUpgrade(`ws://127.0.0.1:${port}/api`, { Cookie: cookie }, `http://localhost:${port}`)
+    const opened = await tryUpgrade(`ws://127.0.0.1:${port}/api`, {}, `http://localhost:${port}`, protocols)
     expect('opened' in opened).toBe(true)
     if ('opened' in opened) opened.opened.socket.terminate()
   })

@@ -17,8 +17,10 @@ export interface TestServer {
   port: number
   token: string
   origin: string
-  /** `Cookie` header value carrying the token, as a browser would send after the first load. */
+  /** `Cookie` header value carrying the token, as a browser would send after the first load (enough for the page's files only). */
   cookie: string
+  /** What the page offers on its API socket: `bpvm` and the token. */
+  protocols: string[]
   /** The folder that holds the renderer dir and, beside it, `secret.txt`. */
   root: string
 }
@@ -45,10 +47,10 @@ export function httpGet(port: number, path: string, headers: Record<string, stri
 
 export type UpgradeOutcome = { opened: FrameLog } | { status: number }
 
-/** Tries a WebSocket upgrade and says how it ended: an open socket, or the HTTP status it was refused with. */
-export function tryUpgrade(url: string, headers: Record<string, string> = {}, origin?: string): Promise<UpgradeOutcome> {
+/** Tries a WebSocket upgrade (offering `protocols`) and says how it ended: an open socket, or the HTTP status it was refused with. */
+export function tryUpgrade(url: string, headers: Record<string, string> = {}, origin?: string, protocols: string[] = []): Promise<UpgradeOutcome> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { headers, ...(origin === undefined ? {} : { origin }) })
+    const socket = new WebSocket(url, protocols, { headers, ...(origin === undefined ? {} : { origin }) })
     // Listening from the start: the server may send a frame in the same packet as its handshake answer.
     const log = frameLog(socket)
     socket.once('open', () => resolve({ opened: log }))
@@ -91,13 +93,14 @@ export function useTestServer() {
       token: server.token,
       origin: `http://127.0.0.1:${server.port}`,
       cookie: `bpvm_token_${server.port}=${server.token}`,
+      protocols: ['bpvm', `bpvm-token.${server.token}`],
       root
     }
   }
 
-  /** An API socket with our Origin and the token cookie, closed after the test. */
+  /** An API socket with our Origin and the token offered as the page offers it, closed after the test. */
   async function connect(test: TestServer): Promise<FrameLog> {
-    const outcome = await tryUpgrade(`ws://127.0.0.1:${test.port}/api`, { Cookie: test.cookie }, test.origin)
+    const outcome = await tryUpgrade(`ws://127.0.0.1:${test.port}/api`, {}, test.origin, test.protocols)
     if (!('opened' in outcome)) throw new Error(`the upgrade was refused with ${outcome.status}`)
     running.find((r) => r.server === test.server)?.sockets.push(outcome.opened.socket)
     return outcome.opened

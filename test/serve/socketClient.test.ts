@@ -13,11 +13,11 @@ describe("the renderer's WebSocket client, against bpvm serve", () => {
     for (const client of clients.splice(0)) client.disconnect()
   })
 
-  /** The page's client as a browser on our origin would run it: the cookie carries the token. */
+  /** The page's client as a browser on our origin would run it: the token offered as a subprotocol. */
   function clientOf(test: TestServer, options: { connectWaitMs?: number } = {}): SocketApi {
     const client = createSocketApi({
       url: apiSocketUrl({ protocol: 'http:', host: `127.0.0.1:${test.port}` }),
-      openSocket: (url) => new WebSocket(url, { origin: test.origin, headers: { Cookie: test.cookie } }) as unknown as SocketLike,
+      openSocket: (url) => new WebSocket(url, test.protocols, { origin: test.origin }) as unknown as SocketLike,
       retryDelayMs: 20,
       maxRetryDelayMs: 100,
       ...options

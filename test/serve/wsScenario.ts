@@ -27,8 +27,10 @@ async function scenario(url: string, name: string, binary: string, keystore: str
   const page = new URL(url)
   const loaded = await loadPage(url)
   if (loaded.status !== 303 || !loaded.cookie) throw new Error(`loading the page with the token answered ${loaded.status}`)
+  // As the page does: the token from the redirect's fragment, offered as a subprotocol.
+  const token = new URLSearchParams(new URL(loaded.location, url).hash.slice(1)).get('token') ?? ''
 
-  const socket = new WebSocket(`ws://${page.host}/api`, { origin: page.origin, headers: { Cookie: loaded.cookie } })
+  const socket = new WebSocket(`ws://${page.host}/api`, ['bpvm', `bpvm-token.${token}`], { origin: page.origin })
   const log = frameLog(socket)
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve())

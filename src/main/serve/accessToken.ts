@@ -14,12 +14,30 @@ export function tokenMatches(expected: string, given: string | undefined): boole
 }
 
 /**
+ * The API socket's subprotocols: the page offers `bpvm` and `bpvm-token.<token>`, the server
+ * answers `bpvm`. The token travels in a header the page sets itself, never in a URL, and a
+ * cookie (which a browser also sends to every other server on the same host) is not enough.
+ */
+export const API_SUBPROTOCOL = 'bpvm'
+export const TOKEN_SUBPROTOCOL_PREFIX = 'bpvm-token.'
+
+/** The token a WebSocket upgrade offers in its subprotocols, or undefined. */
+export function subprotocolToken(header: string | string[] | undefined): string | undefined {
+  const offered = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((p) => p.trim())
+  const carrying = offered.find((p) => p.startsWith(TOKEN_SUBPROTOCOL_PREFIX))
+  return carrying === undefined ? undefined : carrying.slice(TOKEN_SUBPROTOCOL_PREFIX.length)
+}
+
+/**
  * Cookies are per host, not per port: the port in the name keeps two servers on one machine
  * (or a stale cookie of an earlier run on another port) from overwriting each other.
  */
 export const tokenCookieName = (port: number): string => `bpvm_token_${port}`
 
-/** HttpOnly: no script reads it; SameSite=Strict: no other site's page sends it. */
+/**
+ * For the page's files only, never the API. HttpOnly: no script reads it; SameSite=Strict: no
+ * other site's page sends it (but every port of this host is the same site, see API_SUBPROTOCOL).
+ */
 export function tokenCookie(port: number, token: string): string {
   return `${tokenCookieName(port)}=${token}; Path=/; HttpOnly; SameSite=Strict`
 }

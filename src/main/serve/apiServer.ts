@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import type { ApiBackend } from '../backend/apiBackend'
 import { BpvmError } from '../runtime/errors'
-import { newAccessToken, tokenCookie } from './accessToken'
+import { API_SUBPROTOCOL, newAccessToken, tokenCookie } from './accessToken'
 import { createApiSocketHub } from './apiSocketHub'
 import { createRequestGuard } from './requestGuard'
 import { authority, ownAuthorities, printableHost, type ServeOptions } from './serveOptions'
@@ -69,7 +69,13 @@ export async function startApiServer(backend: ApiBackend, settings: ApiServerSet
   const ownAuthority = authority(printableHost(settings.host), port)
   const guard = createRequestGuard({ token, port, authorities })
   const hub = createApiSocketHub(backend, settings.debug ? { debug: settings.debug } : {})
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false })
+  const sockets = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_FRAME_BYTES,
+    perMessageDeflate: false,
+    // The page offers `bpvm` beside the token; the answer names only `bpvm`, so the token is not echoed.
+    handleProtocols: (offered) => (offered.has(API_SUBPROTOCOL) ? API_SUBPROTOCOL : false)
+  })
 
   /** Every answer carries the same security headers, refusals included. */
   function writeHead(request: IncomingMessage, response: ServerResponse, status: number, headers: Record<string, string>): void {
@@ -100,10 +106,12 @@ export async function startApiServer(backend: ApiBackend, settings: ApiServerSet
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') return respond(request, response, 405, 'only GET\n', { Allow: 'GET, HEAD' })
     if (admission.tokenInQuery) {
-      // The cookie carries the token from now on; the redirect keeps it out of the address bar and history.
+      // The cookie lets the page's files load from now on; the API wants the token itself, which
+      // the page takes from the fragment (never sent to a server, nor in a Referer) into its
+      // tab's session storage, and then strips from the address bar.
       url.searchParams.delete('token')
       // One leading slash: `//host/…` would send the browser to another site.
-      const location = `/${url.pathname.replace(/^\/+/, '')}${url.search}`
+      const location = `/${url.pathname.replace(/^\/+/, '')}${url.search}#token=${token}`
       return respond(request, response, 303, undefined, { Location: location, 'Set-Cookie': tokenCookie(port, token) })
     }
     if (url.pathname === API_SOCKET_PATH) return respond(request, response, 426, 'the API is a WebSocket\n', { Upgrade: 'websocket' })
@@ -118,8 +126,7 @@ export async function startApiServer(backend: ApiBackend, settings: ApiServerSet
     socket.on('error', () => socket.destroy())
     const url = requestUrl(request)
     if (!url) return refuseUpgrade(socket, 400, 'bad request')
-    // Browsers always send Origin with a WebSocket; a socket without one is not from our page.
-    const admission = guard.admit(request, url, { requireOrigin: true })
+    const admission = guard.admitSocket(request)
     if (!admission.ok) return refuseUpgrade(socket, admission.status, admission.reason)
     if (url.pathname !== API_SOCKET_PATH) return refuseUpgrade(socket, 404, 'not found')
     sockets.handleUpgrade(request, socket, head, (ws) => hub.accept(ws))

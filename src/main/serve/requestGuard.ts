@@ -1,14 +1,16 @@
 import type { IncomingMessage } from 'node:http'
-import { cookieValues, tokenCookieName, tokenMatches } from './accessToken'
+import { cookieValues, subprotocolToken, tokenCookieName, tokenMatches } from './accessToken'
 
 export type Admission = { ok: true; tokenInQuery: boolean } | { ok: false; status: 401 | 403; reason: string }
 
 export interface RequestGuard {
+  /** Whether a request for the page's files may go on: the token in the query (the first load) or the cookie. `url` is parsed once by the caller. */
+  admit(request: IncomingMessage, url: URL): Admission
   /**
-   * Whether a request (or a WebSocket upgrade, which must name its Origin) may go on. `url` is
-   * the request's URL, parsed once by the caller.
+   * Whether a WebSocket upgrade may go on: it must name our Origin and offer the token as a
+   * subprotocol. Neither the cookie nor a token in the URL is enough.
    */
-  admit(request: IncomingMessage, url: URL, options?: { requireOrigin?: boolean }): Admission
+  admitSocket(request: IncomingMessage): Admission
 }
 
 export interface GuardSettings {
@@ -27,20 +29,32 @@ export function createRequestGuard(settings: GuardSettings): RequestGuard {
   const cookieName = tokenCookieName(settings.port)
   const ownOrigins = new Set([...settings.authorities].map((a) => `http://${a}`))
 
+  /** Host stops DNS rebinding; Origin stops other sites' pages (a socket must name one: browsers always do). */
+  function placeCheck(request: IncomingMessage, requireOrigin: boolean): Admission | undefined {
+    const host = request.headers.host?.toLowerCase()
+    if (host === undefined || !settings.authorities.has(host)) return { ok: false, status: 403, reason: 'this server does not answer to that Host' }
+    const origin = request.headers.origin
+    if (origin === undefined ? requireOrigin : !ownOrigins.has(origin.toLowerCase())) return { ok: false, status: 403, reason: 'requests from other origins are refused' }
+    return undefined
+  }
+
   return {
-    admit(request, url, options = {}) {
-      const host = request.headers.host?.toLowerCase()
-      if (host === undefined || !settings.authorities.has(host)) return { ok: false, status: 403, reason: 'this server does not answer to that Host' }
-      const origin = request.headers.origin
-      if (origin === undefined ? options.requireOrigin === true : !ownOrigins.has(origin.toLowerCase())) {
-        return { ok: false, status: 403, reason: 'requests from other origins are refused' }
-      }
+    admit(request, url) {
+      const refused = placeCheck(request, false)
+      if (refused) return refused
       const queryToken = url.searchParams.get('token')
       if (queryToken !== null) {
         return tokenMatches(settings.token, queryToken) ? { ok: true, tokenInQuery: true } : { ok: false, status: 401, reason: 'wrong token' }
       }
       const fromCookie = cookieValues(request.headers.cookie, cookieName).some((value) => tokenMatches(settings.token, value))
       return fromCookie ? { ok: true, tokenInQuery: false } : { ok: false, status: 401, reason: 'a token is required' }
+    },
+    admitSocket(request) {
+      const refused = placeCheck(request, true)
+      if (refused) return refused
+      const offered = subprotocolToken(request.headers['sec-websocket-protocol'])
+      if (offered === undefined) return { ok: false, status: 401, reason: 'the API socket must offer the token as a subprotocol' }
+      return tokenMatches(settings.token, offered) ? { ok: true, tokenInQuery: false } : { ok: false, status: 401, reason: 'wrong token' }
     }
   }
 }

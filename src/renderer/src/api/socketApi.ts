@@ -11,7 +11,7 @@ export interface SocketLike {
 }
 
 export interface SocketApiOptions {
-  /** `ws://host:port/api`; the token travels in the page's cookie. */
+  /** `ws://host:port/api`; the token travels as a subprotocol `openSocket` offers (see pageToken). */
   url: string
   /** The browser's `new WebSocket(url)`; passed in so this file runs (and is tested) under Node too. */
   openSocket: (url: string) => SocketLike
