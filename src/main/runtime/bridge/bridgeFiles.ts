@@ -1,5 +1,5 @@
 import { readFile, rename } from 'node:fs/promises'
-import { join } from 'node:path'
+import { isAbsolute, join, resolve, sep } from 'node:path'
 import { z } from 'zod'
 import { writeJsonAtomic } from '../state/atomicJson'
 import { parseJsonWith } from '../state/parseJson'
@@ -105,9 +105,17 @@ export async function writeBridgeConfig(file: string, config: BridgeConfig): Pro
   await writeJsonAtomic(file, configSchema.parse(config))
 }
 
-export async function readBridgeConfig(file: string): Promise<BridgeConfig> {
+/**
+ * The configuration in `dir`. Every socket it binds and the serial log it reads must lie inside
+ * `dir`: a crafted file can never make the bridge (root, like bpvm) bind or read elsewhere.
+ */
+export async function readBridgeConfig(dir: string): Promise<BridgeConfig> {
+  const file = bridgeFiles(dir).config
   const config = parseJsonWith(await readFile(file, 'utf8'), configSchema)
   if (!config) throw new Error(`${file} is not a valid bridge configuration`)
+  const inside = (path: string): boolean => resolve(dir, path).startsWith(`${resolve(dir)}${sep}`)
+  const outside = [...config.sockets, config.serialLog].filter((path) => !isAbsolute(path) || !inside(path))
+  if (outside.length > 0) throw new Error(`${file} names paths outside ${dir}: ${outside.join(', ')}`)
   return config
 }
 

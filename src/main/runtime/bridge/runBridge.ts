@@ -21,7 +21,7 @@ export interface RunningBridge {
  */
 export async function runBridge(dir: string, log: (line: string) => void): Promise<RunningBridge> {
   const files = bridgeFiles(dir)
-  const config = await readBridgeConfig(files.config)
+  const config = await readBridgeConfig(dir)
   const previous = await readBridgeState(files.state)
   if (previous.problem) log(`${previous.problem}; moved to ${await setAsideBridgeState(files.state).catch(() => 'nowhere')}, starting afresh`)
   const writer = new StateWriter(files.state, (error) => log(`could not save the bridge state: ${error.message}`))

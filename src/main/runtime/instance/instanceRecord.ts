@@ -47,6 +47,9 @@ export type InstanceRecord = z.infer<typeof recordSchema>
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$|^[a-z0-9]$/
 
+/** Whether `name` is one an instance may have (and so safe as a directory name under ours). */
+export const isInstanceName = (name: unknown): name is string => typeof name === 'string' && NAME.test(name)
+
 export function checkInstanceName(name: string): string {
   if (typeof name !== 'string' || !NAME.test(name)) {
     throw invalidInput('name', `${JSON.stringify(name)} must be 1–32 characters of a–z, 0–9 and "-", not starting or ending with "-"`)
@@ -54,9 +57,13 @@ export function checkInstanceName(name: string): string {
   return name
 }
 
-/** Where one instance's files live: its record, logs and control socket (state), its disks (data). */
+/**
+ * Where one instance's files live: its record, logs and control socket (state), its disks (data).
+ * Every path bpvm builds from a name, stored or given, is built here, and only from a valid name:
+ * `../x` can never lead outside our directories.
+ */
 export function instancePaths(name: string, dirs = appDirs()) {
-  const state = join(dirs.state, 'instances', name)
+  const state = join(dirs.state, 'instances', checkInstanceName(name))
   const logs = join(state, 'logs')
   return {
     state,
@@ -88,6 +95,8 @@ export async function readInstance(name: string): Promise<InstanceRecord | undef
   if (text === undefined) return undefined
   const record = parseJsonWith(text, recordSchema)
   if (!record) throw new BpvmError('STATE_CORRUPT', `${file} is not a valid instance record; fix or delete it`, { file })
+  // A record that names another instance (or a path) is never acted on: every path comes from its name.
+  if (record.name !== name) throw new BpvmError('STATE_CORRUPT', `${file} names the instance ${JSON.stringify(record.name)}, not ${name}; fix or delete it`, { file })
   return record
 }
 

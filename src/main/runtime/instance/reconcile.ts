@@ -11,7 +11,7 @@ import { isBridgeCommandLine, startBridge } from '../bridge/bridgeProcess'
 import { reconcileVsockRouter, type VsockRouterReconcile } from '../bridge/vsockRouter'
 import { VHOST_DEVICE_VSOCK } from '../vmm/qemu/vhostDeviceVsock'
 import { vsockCid } from '../vmm/vmSpec'
-import { instancePaths, listInstances, writeInstance, type InstanceRecord } from './instanceRecord'
+import { instancePaths, isInstanceName, listInstances, writeInstance, type InstanceRecord } from './instanceRecord'
 import { instanceStatus } from './instanceStatus'
 import { launchLog } from './logs/launchLog'
 import { releaseHostResources } from './releaseHostResources'
@@ -66,8 +66,10 @@ export async function reconcile(): Promise<ReconcileReport> {
   if (router.pruned.length > 0 || router.listener || router.problem) report.vsockRouter = router
   const leases = await LeaseStore.open()
   for (const lease of await leases.list()) {
-    // A launch holds its lease a moment before its record says so.
-    if (!live.has(lease.owner) && !(await isLockHeld(instancePaths(lease.owner).launchLock))) {
+    // A launch holds its lease a moment before its record says so. An owner that is no instance
+    // name has no directory of ours to look in (and the lease is released).
+    const launching = isInstanceName(lease.owner) && (await isLockHeld(instancePaths(lease.owner).launchLock))
+    if (!live.has(lease.owner) && !launching) {
       await leases.release(lease.owner)
       report.releasedLeases.push(lease.owner)
     }
