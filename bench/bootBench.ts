@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   console.log(`dev guest (${guest.manifest.packages.kernel.name}), QEMU, accel ${accel}, 1 vCPU, 512 MiB; cold = first boot, formats the data disk`)
   for (const variant of ['plain initramfs', 'relay initramfs (relay started)'] as const) {
     const relay = variant !== 'plain initramfs'
-    await buildCidataDisk({ ...cidata, ...(relay ? { bridgeRelay: { address: TAP.hostAddress, port: 8000 } } : {}) })
+    await buildCidataDisk({ ...cidata, replace: true, ...(relay ? { bridgeRelay: { address: TAP.hostAddress, port: 8000 } } : {}) })
     const initramfs = relay ? guest.relayInitramfs : guest.initramfs
     const cold = await boot(spec(initramfs), `${relay ? 'relay' : 'plain'}-0`)
     const warm: Boot[] = []

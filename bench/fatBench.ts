@@ -41,10 +41,10 @@ const sh = (program: string, args: string[]): void => {
 let imageKiB = 0
 const contenders: Record<string, () => Promise<void> | void> = {
   'bpvm (API, in-process)': async () => {
-    const report = await runtime.buildServiceDisk({ binary, keystore, env, args: {}, out: join(out, 'service.img') })
+    const report = await runtime.buildServiceDisk({ binary, keystore, env, args: {}, out: join(out, 'service.img'), replace: true })
     imageKiB = report.imageBytes / 1024
   },
-  'bpvm (CLI process)': () => sh(process.execPath, ['out/main/cli.js', 'disk', 'service', '--binary', binary, '--keystore', keystore, ...envFlags, '--out', join(out, 'cli.img')]),
+  'bpvm (CLI process)': () => sh(process.execPath, ['out/main/cli.js', 'disk', 'service', '--binary', binary, '--keystore', keystore, ...envFlags, '--out', join(out, 'cli.img'), '--force']),
   'mkfs.fat + mcopy -s': () => {
     const image = join(out, 'mtools.img')
     sh('mkfs.fat', ['-F', '32', '-C', '-n', 'SERVICEDISK', image, String(imageKiB)])

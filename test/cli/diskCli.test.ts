@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { existsSync, statSync } from 'node:fs'
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { launchScript } from '../../src/main/runtime/disk/launchScript'
@@ -127,6 +128,39 @@ describeWithPrograms([...fatInspectPrograms], 'bpvm disk service and cidata', ()
     const bad = await runCli([...base, '--mac', '52:54:00:00:00', '--out', join(work, 'bad.img')])
     expectFailure(bad, 1, /^--mac: expected six hex pairs/)
     expect(existsSync(join(work, 'bad.img'))).toBe(false)
+  })
+
+  describeAsRoot('an --out that is a device node, a FIFO, a socket or a link', () => {
+    it('is never written over; an existing regular file is replaced only with --force', async () => {
+      const work = await tempDir()
+      const cidata = (out: string, ...more: string[]) =>
+        runCli(['disk', 'cidata', '--instance-id', 'vm-1', '--mac', '52:54:00:00:00:01', '--address', '172.30.0.2/24', '--gateway', '172.30.0.1', '--out', out, ...more])
+      const device = join(work, 'null-device')
+      const fifo = join(work, 'fifo')
+      const link = join(work, 'link.img')
+      execFileSync('mknod', [device, 'c', '1', '3'])
+      execFileSync('mkfifo', [fifo])
+      await writeFile(join(work, 'target.img'), 'kept')
+      await symlink(join(work, 'target.img'), link)
+      for (const [path, what] of [[device, 'a device'], [fifo, 'a FIFO'], [link, 'a link']] as const) {
+        for (const force of [[], ['--force']]) {
+          expectFailure(await cidata(path, ...force), 1, new RegExp(`^--out: .* exists and is ${what}, not a regular file; it is never written over`))
+        }
+      }
+      expect(statSync(device).isCharacterDevice()).toBe(true)
+      expect(statSync(fifo).isFIFO()).toBe(true)
+      expect(await readFile(join(work, 'target.img'), 'utf8')).toBe('kept')
+      const serviceOut = join(work, 'fifo-service')
+      execFileSync('mkfifo', [serviceOut])
+      expectFailure(await runCli([...serviceArgs('/bin/true', serviceOut), '--force']), 1, /is a FIFO, not a regular file/)
+
+      const existing = join(work, 'existing.img')
+      await writeFile(existing, 'an older file')
+      expectFailure(await cidata(existing), 1, /^--out: .*existing\.img exists; pass --force to replace it$/)
+      expect(await readFile(existing, 'utf8')).toBe('an older file')
+      expect((await cidata(existing, '--force')).exitCode).toBe(0)
+      expect(statSync(existing).size).toBeGreaterThan(1024 * 1024)
+    }, 60_000)
   })
 
   describeAsRoot('an output directory on a read-only mount', () => {

@@ -58,9 +58,11 @@ describeWithPrograms(BOOT_PROGRAMS, 'the dev guest, booted under QEMU (TCG)', ()
           extraEnv: [['GATEWAY', GUEST_NET.gateway], ['GREETING', `it's "quoted" $HOME`]]
         },
         args: { pretty: true, extraArgs: [['--tag', 'two words']] },
-        out: join(dir, 'service.img')
+        out: join(dir, 'service.img'),
+        // A second boot of the same VM rebuilds its disks, as a relaunch does.
+        replace: true
       })
-      await buildCidataDisk({ instanceId, mac: GUEST_NET.mac, address: `${GUEST_NET.address}/${GUEST_NET.prefix}`, gateway: GUEST_NET.gateway, out: join(dir, 'cidata.img') })
+      await buildCidataDisk({ instanceId, mac: GUEST_NET.mac, address: `${GUEST_NET.address}/${GUEST_NET.prefix}`, gateway: GUEST_NET.gateway, out: join(dir, 'cidata.img'), replace: true })
       await ensureDataDisk({ path: join(dir, 'data.qcow2'), sizeBytes: 256 * 2 ** 20 })
       // The reference's order without a root disk: the dev guest's root is its initramfs.
       return [

@@ -49,12 +49,16 @@ export function registerDiskCommands(program: Command): void {
     .requiredOption('--address <ip/prefix>', "the guest's address, e.g. 172.30.0.2/24")
     .requiredOption('--gateway <ip>', "default gateway, inside the address's subnet")
     .option('--dns <ip>', 'DNS server (repeatable; default 1.1.1.1 and 8.8.8.8)', collect)
-    .requiredOption('--out <image>', 'disk image to write')
+    .requiredOption('--out <image>', 'disk image to write: a new file, or an existing regular file with --force')
+    .option('--force', 'replace an existing file at --out')
     .option('--json', 'print the result as JSON')
-    .action(async (options: { instanceId: string; mac: string; address: string; gateway: string; dns?: string[]; out: string; json?: boolean }) => {
+    .action(async (options: { instanceId: string; mac: string; address: string; gateway: string; dns?: string[]; out: string; force?: boolean; json?: boolean }) => {
       await runAction(
         options.json,
-        async () => (await import('../runtime/disk/cidata')).buildCidataDisk(options),
+        async () => {
+          const { force, ...request } = options
+          return (await import('../runtime/disk/cidata')).buildCidataDisk({ ...request, ...(force ? { replace: true } : {}) })
+        },
         (report) => describeFatImage('Cloud-init disk', report)
       )
     })

@@ -23,6 +23,7 @@ export interface ServiceDiskOptions {
   dryRun?: boolean
   arg?: string[]
   json?: boolean
+  force?: boolean
 }
 
 // No declared default, so help does not print `(default: [])`.
@@ -34,7 +35,12 @@ const count = (_value: unknown, previous: number): number => previous + 1
  * arguments. URLs are required because they must be reachable from inside the VM.
  */
 export function addServiceDiskOptions(command: Command): Command {
-  return addServiceOptions(command.requiredOption('--out <image>', 'disk image to write').option('--json', 'print the result as JSON'))
+  return addServiceOptions(
+    command
+      .requiredOption('--out <image>', 'disk image to write: a new file, or an existing regular file with --force')
+      .option('--force', 'replace an existing file at --out')
+      .option('--json', 'print the result as JSON')
+  )
 }
 
 /** The service's binary, keystore, environment and arguments: shared by `disk service` and `launch`. */

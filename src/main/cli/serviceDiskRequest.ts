@@ -4,7 +4,7 @@ import type { ServiceDiskOptions } from './serviceDiskOptions'
 
 /** The parsed `disk service` options as the runtime's typed request. */
 export function serviceDiskRequest(options: ServiceDiskOptions): ServiceDiskRequest {
-  return { ...serviceParts(options), out: options.out }
+  return { ...serviceParts(options), out: options.out, ...(options.force ? { replace: true } : {}) }
 }
 
 /** The service's binary, keystore, environment and arguments, as `disk service` and `launch` take them. */

@@ -26,6 +26,8 @@ export interface CidataRequest {
   /** The guest reaches its bridge through a relay to this address and port (no vsock). */
   bridgeRelay?: { address: string; port: number }
   out: string
+  /** Replace an existing file at `out` (`--force`). */
+  replace?: boolean
 }
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i
@@ -89,7 +91,7 @@ export const cidataDigest = (config: CidataConfig): string => createHash('sha256
 /** Builds the NoCloud seed disk (FAT32, label CIDATA) cloud-init reads on first boot. */
 export async function buildCidataDisk(request: CidataRequest, options: BuildFatOptions = {}): Promise<FatBuildReport & { digest: string }> {
   const config = cidataConfig(request)
-  const out = await checkOutputFile(request.out)
+  const out = await checkOutputFile(request.out, '--out', { replace: request.replace === true })
   const file = ([name, text]: [string, string]) => ({ kind: 'file' as const, name, source: { bytes: new TextEncoder().encode(text) } })
   const report = await buildFatImage({ label: CIDATA_LABEL, out, entries: Object.entries(cidataFiles(config)).map(file) }, options)
   return { ...report, digest: cidataDigest(config) }

@@ -34,7 +34,8 @@ export async function ensureDataDisk(request: DataDiskRequest): Promise<DataDisk
   if (!Number.isSafeInteger(sizeBytes) || sizeBytes < MIN_BYTES) {
     throw invalidInput('--size', `must be a whole number of bytes, at least ${formatSize(MIN_BYTES)}`)
   }
-  const path = await checkOutputFile(request.path)
+  // An existing disk is kept, or replaced with `recreate`: decided below.
+  const path = await checkOutputFile(request.path, '--out', { replace: true })
   const existing = await lstat(path).catch(() => undefined)
   if (existing && !existing.isFile()) throw invalidInput('--out', `${path} exists and is not a regular file`)
 

@@ -19,6 +19,8 @@ export interface ServiceDiskRequest {
   args: ServiceArgsInput
   /** Image to write. */
   out: string
+  /** Replace an existing file at `out` (`--force`). */
+  replace?: boolean
 }
 
 /**
@@ -30,7 +32,7 @@ export async function buildServiceDisk(request: ServiceDiskRequest, options: Bui
   const script = launchScript(serviceEnvironment(request.env), serviceArguments(request.args))
   const binary = await checkBinary(request.binary)
   const keystore = request.keystore === undefined ? [] : await readKeystore(request.keystore)
-  const out = await checkOutputFile(request.out)
+  const out = await checkOutputFile(request.out, '--out', { replace: request.replace === true })
   return buildFatImage(
     {
       label: SERVICE_DISK_LABEL,

@@ -38,7 +38,7 @@ export async function createRootOverlay(request: RootOverlayRequest): Promise<Ro
   const { sizeBytes } = request
   if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) throw invalidInput('sizeBytes', 'must be a whole number of bytes')
   const base = resolve(request.base)
-  const path = await checkOutputFile(request.path, 'path')
+  const path = await checkOutputFile(request.path, 'path', { replace: true })
   if (path === base) throw invalidInput('path', 'is the base image itself')
   const existing = await lstat(path).catch(() => undefined)
   if (existing && !request.replace) throw new BpvmError('INVALID_INPUT', `path: ${path} already exists; pass replace to overwrite it`, { field: 'path' })

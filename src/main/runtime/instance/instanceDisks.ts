@@ -45,13 +45,13 @@ export async function buildInstanceDisks(request: InstanceDisksRequest, undo: Un
   await mkdir(request.dir, { recursive: true, mode: 0o700 })
   const disk = (name: string): string => join(request.dir, name)
   undo.push('service and cloud-init disks', () => Promise.all([rm(disk(INSTANCE_DISK_FILES.service), { force: true }), rm(disk(INSTANCE_DISK_FILES.cidata), { force: true })]))
-  await buildServiceDisk({ binary: spec.binary, ...(spec.keystore === undefined ? {} : { keystore: spec.keystore }), env: request.env, args: spec.args, out: disk(INSTANCE_DISK_FILES.service) })
+  await buildServiceDisk({ binary: spec.binary, ...(spec.keystore === undefined ? {} : { keystore: spec.keystore }), env: request.env, args: spec.args, out: disk(INSTANCE_DISK_FILES.service), replace: true })
   const network = {
     mac: request.mac, address: `${lease.guestAddress}/${lease.prefix}`, gateway: lease.hostAddress, docker: spec.docker,
     ...(spec.guestGraceSeconds === undefined ? {} : { graceSeconds: spec.guestGraceSeconds }),
     ...(request.bridgeRelay ? { bridgeRelay: request.bridgeRelay } : {})
   }
-  const cidata = await buildCidataDisk({ instanceId: `${spec.name}-${lease.id}-${cidataTag(network)}`, ...network, out: disk(INSTANCE_DISK_FILES.cidata) })
+  const cidata = await buildCidataDisk({ instanceId: `${spec.name}-${lease.id}-${cidataTag(network)}`, ...network, out: disk(INSTANCE_DISK_FILES.cidata), replace: true })
   const data = await ensureDataDisk({ path: disk(INSTANCE_DISK_FILES.data), sizeBytes: spec.storageBytes })
   if (data.action !== 'kept') undo.push('data disk', () => rm(disk(INSTANCE_DISK_FILES.data), { force: true }))
   const disks: VmDisk[] = []
