@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { CHANNELS, type InstanceSummary, type LogChunkEvent } from '../../src/shared/api'
-import { fail } from '../../src/shared/result'
+import { fail, ok } from '../../src/shared/result'
 import { useTestServer } from './serverHarness'
 
 /** A valid request for every channel; the first test fails when a channel is added without one. */
@@ -137,6 +137,28 @@ describe('bpvm serve: the API over the WebSocket', () => {
     // A page that goes away takes its subscriptions with it.
     await a.close()
     await expect.poll(() => test.backend.calls.filter((c) => c.channel === 'logs:unsubscribe').map((c) => c.request)).toEqual([{ id: idB }, { id: idA }])
+  })
+
+  it('runs at most 16 calls of one connection at once, answering the ones over TOO_MANY_CALLS at once; another connection is not held up', async () => {
+    const test = await start()
+    let release: () => void = () => undefined
+    const held = new Promise<void>((resolve) => (release = resolve))
+    test.backend.answer('host:doctor', async () => {
+      await held
+      return ok({ programs: [], host: [] })
+    })
+    const client = await connect(test)
+    const calls = Array.from({ length: 20 }, () => client.call('host:doctor', undefined, 10_000))
+    // The four over the limit are answered while the sixteen still run.
+    const refused = await Promise.race([Promise.all(calls.slice(16)), new Promise((r) => setTimeout(() => r('timeout'), 5_000))])
+    expect(refused).toEqual(Array.from({ length: 4 }, () => ({ ok: false, error: { code: 'TOO_MANY_CALLS', message: 'this connection already has 16 calls in flight; wait for their answers' } })))
+    expect(test.backend.calls.filter((c) => c.channel === 'host:doctor')).toHaveLength(16)
+    const other = await connect(test)
+    expect(await other.call('host:interfaces')).toMatchObject({ ok: true })
+    release()
+    expect((await Promise.all(calls.slice(0, 16))).every((r) => r.ok)).toBe(true)
+    // With the calls answered, the connection may make more.
+    expect(await client.call('host:interfaces')).toMatchObject({ ok: true })
   })
 
   it('debug-logs each call with its request cut short', async () => {

@@ -9,6 +9,13 @@ import { clientFrameSchema, type CallId, type ServerFrame } from './socketProtoc
 /** A browser that stops reading gets cut off rather than growing the server's memory without bound. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024
 
+/**
+ * Calls one connection may have in flight. The page makes a handful at a time; a client that
+ * fires hundreds (each `host:doctor` starts a dozen programs) is answered TOO_MANY_CALLS for the
+ * ones over, at once, instead of loading the host.
+ */
+export const MAX_CALLS_IN_FLIGHT = 16
+
 export interface ApiSocketHub {
   /** Serves the API on one accepted WebSocket until it closes. */
   accept(socket: WebSocket): void
@@ -36,6 +43,7 @@ const asBuffer = (data: RawData): Buffer => (Buffer.isBuffer(data) ? data : Arra
  */
 export function createApiSocketHub(backend: ApiBackend, options: HubOptions = {}): ApiSocketHub {
   const sockets = new Set<WebSocket>()
+  const inFlight = new Map<WebSocket, number>()
   /** Log subscription id → the socket that made it. */
   const subscribers = new Map<string, WebSocket>()
   // A page that connects late (or again) learns the runtime's state without waiting for a change.
@@ -106,7 +114,16 @@ export function createApiSocketHub(backend: ApiBackend, options: HubOptions = {}
       const id = clientFrameSchema.shape.id.safeParse((frame as { id?: unknown } | null)?.id)
       return refuse('a call is { id, channel, request }', id.success ? id.data : undefined)
     }
-    void answer(socket, parsed.data.id, parsed.data.channel, parsed.data.request)
+    const running = inFlight.get(socket) ?? 0
+    if (running >= MAX_CALLS_IN_FLIGHT) {
+      const error: ErrorInfo = { code: API_ERROR_CODES.tooManyCalls, message: `this connection already has ${MAX_CALLS_IN_FLIGHT} calls in flight; wait for their answers` }
+      send(socket, { id: parsed.data.id, result: fail(error) })
+      return
+    }
+    inFlight.set(socket, running + 1)
+    void answer(socket, parsed.data.id, parsed.data.channel, parsed.data.request).finally(() => {
+      if (sockets.has(socket)) inFlight.set(socket, (inFlight.get(socket) ?? 1) - 1)
+    })
   }
 
   return {
@@ -116,6 +133,7 @@ export function createApiSocketHub(backend: ApiBackend, options: HubOptions = {}
       socket.on('error', () => socket.terminate())
       socket.once('close', () => {
         sockets.delete(socket)
+        inFlight.delete(socket)
         for (const [id, owner] of subscribers) if (owner === socket) unsubscribe(id)
       })
       if (lastStatus) send(socket, { event: 'backend:status', payload: lastStatus })

@@ -46,6 +46,8 @@ export const API_ERROR_CODES = {
   backendRestarted: 'BACKEND_RESTARTED',
   /** The runtime worker could not be reached. */
   backendUnavailable: 'BACKEND_UNAVAILABLE',
+  /** A connection already has as many calls in flight as it may; nothing ran. */
+  tooManyCalls: 'TOO_MANY_CALLS',
   internal: 'INTERNAL'
 } as const
 
