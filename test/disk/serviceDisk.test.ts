@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, readdir, readFile, symlink, truncate, writeFile } from 'node:fs/promises'
+import { link, mkdir, readdir, readFile, symlink, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { launchScript } from '../../src/main/runtime/disk/launchScript'
@@ -102,6 +102,14 @@ describeWithPrograms([...fatInspectPrograms], 'service disk', () => {
         await symlink(binary, join(ks, 'sr25519', 'link'))
         return { keystore: ks }
       }, /^--keystore: .*link is a symbolic link/))
+
+    it('a keystore file with another hard link (perhaps from outside the tree)', () =>
+      expectRefused(async ({ work }) => {
+        const ks = await makeKeystore(work)
+        await writeFile(join(work, 'secret-outside'), 'not for the guest')
+        await link(join(work, 'secret-outside'), join(ks, 'ecdsa', 'linked'))
+        return { keystore: ks }
+      }, /^--keystore: .*linked has 2 hard links, so it may be a file from outside the tree/))
 
     it('a keystore that is a file', () => expectRefused(async ({ binary }) => ({ keystore: binary }), /^--keystore: .* is not a directory/))
 

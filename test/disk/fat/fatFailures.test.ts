@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, symlink, truncate, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, symlink, truncate, writeFile } from 'node:fs/promises'
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
@@ -78,6 +78,22 @@ describe('FAT32 writer refuses bad input and leaves nothing behind', () => {
     execFileSync('mkfifo', [join(work, 'ks', 'pipe')])
     await expect(readHostTree(join(work, 'ks'), 'keystore')).rejects.toThrow(/pipe is not a regular file or directory/)
     await expect(readHostTree(join(work, 'nothing'), 'keystore')).rejects.toThrow(/^keystore: .* does not exist/)
+  })
+
+  it('opens each checked file as the very file checked: a link or another file put in its place is refused', async () => {
+    await mkdir(join(work, 'ks'))
+    await writeFile(join(work, 'ks', 'key'), 'the key')
+    const [checked] = (await readHostTree(join(work, 'ks'), 'keystore')) as [FatNode]
+    expect(checked).toMatchObject({ kind: 'file', source: { path: join(work, 'ks', 'key'), identity: { dev: expect.any(Number), ino: expect.any(Number) } } })
+    // Swapped after the check: another file under the same name (the first kept, so its inode cannot be reused)…
+    await rename(join(work, 'ks', 'key'), join(work, 'original'))
+    await writeFile(join(work, 'other'), 'the key')
+    execFileSync('cp', [join(work, 'other'), join(work, 'ks', 'key')])
+    await expectRefused([checked], 'SOURCE_CHANGED', /key was replaced by another file after it was checked/)
+    // …or a link to a file outside the tree.
+    await removeDir(join(work, 'ks', 'key'))
+    await symlink(join(work, 'other'), join(work, 'ks', 'key'))
+    await expectRefused([checked], 'SYMLINK_REFUSED', /key became a symbolic link after it was checked/)
   })
 
   it('stops when cancelled, before or during the copy, and removes the partial image', async () => {

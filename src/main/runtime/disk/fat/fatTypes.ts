@@ -1,5 +1,15 @@
-/** Where a file's bytes come from: a host file (streamed) or bytes held in memory (small, generated files). */
-export type FatSource = { path: string } | { bytes: Uint8Array }
+/** Which file a path named when it was checked (lstat's device and inode). */
+export interface FileIdentity {
+  dev: number
+  ino: number
+}
+
+/**
+ * Where a file's bytes come from: a host file (streamed) or bytes held in memory (small,
+ * generated files). A host file with an `identity` is opened without following a link and must
+ * still be that file: a path swapped for a link or another file after the check is refused.
+ */
+export type FatSource = { path: string; identity?: FileIdentity } | { bytes: Uint8Array }
 
 export interface FatFileNode {
   kind: 'file'

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs'
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs'
 import { BpvmError } from '../../errors'
 import type { VolumeLayout } from './fatLayout'
 import type { PlannedDir, PlannedFile, VolumePlan } from './fatPlan'
@@ -6,7 +6,7 @@ import {
   ATTR_ARCHIVE, ATTR_DIRECTORY, ATTR_VOLUME_ID, BACKUP_BOOT_SECTOR, DIR_ENTRY, FAT_END_OF_CHAIN, SECTOR,
   encodeBootSector, encodeFsInfo, toDosStamp, writeLongEntries, writeShortEntry
 } from './fatStructures'
-import type { FatBuildProgress } from './fatTypes'
+import type { FatBuildProgress, FileIdentity } from './fatTypes'
 
 /** Copy buffer: large enough that syscalls are not the cost, small enough to bound memory. */
 const COPY_CHUNK = 4 * 1024 * 1024
@@ -120,9 +120,29 @@ interface CopyState {
   advance: (bytes: number) => void
 }
 
+/** Opens a host file; one checked earlier is opened without following a link and must still be the file checked. */
+function openSource(source: { path: string; identity?: FileIdentity }): number {
+  const { path, identity } = source
+  if (!identity) return openSync(path, 'r')
+  let fd: number
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new BpvmError('SYMLINK_REFUSED', `${path} became a symbolic link after it was checked`, { path })
+    throw error
+  }
+  const info = fstatSync(fd)
+  if (info.dev !== identity.dev || info.ino !== identity.ino) {
+    closeSync(fd)
+    throw new BpvmError('SOURCE_CHANGED', `${path} was replaced by another file after it was checked`, { path })
+  }
+  return fd
+}
+
 function copyHostFile(file: PlannedFile, out: number, at: number, { chunk, zeros, advance }: CopyState): void {
-  const path = (file.source as { path: string }).path
-  const fd = openSync(path, 'r')
+  const source = file.source as { path: string; identity?: FileIdentity }
+  const path = source.path
+  const fd = openSource(source)
   try {
     if (fstatSync(fd).size !== file.size) throw changedWhileReading(path)
     let done = 0

@@ -6,7 +6,8 @@ import type { FatNode } from './fatTypes'
 
 /**
  * The exact tree of a host directory as FAT nodes, nested directories kept as they are.
- * Symbolic links are refused rather than followed, so nothing outside the tree is ever read.
+ * Symbolic links and files with more than one hard link are refused rather than followed, so
+ * nothing outside the tree is ever read; each file is later opened as the very file checked here.
  */
 export async function readHostTree(dir: string, field: string): Promise<FatNode[]> {
   const info = await lstat(dir).catch(() => undefined)
@@ -29,7 +30,9 @@ async function readChildren(dir: string, field: string, depth: number): Promise<
     if (info.isDirectory()) {
       nodes.push({ kind: 'dir', name, hostPath: path, children: await readChildren(path, field, depth + 1) })
     } else if (info.isFile()) {
-      nodes.push({ kind: 'file', name, source: { path } })
+      // Another name for the same file may lie outside the tree (a secret the user never meant to copy).
+      if (info.nlink > 1) throw new BpvmError('HARDLINK_REFUSED', `${field}: ${path} has ${info.nlink} hard links, so it may be a file from outside the tree; copy it instead`, { field, path })
+      nodes.push({ kind: 'file', name, source: { path, identity: { dev: info.dev, ino: info.ino } } })
     } else {
       throw new BpvmError('INVALID_INPUT', `${field}: ${path} is not a regular file or directory`, { field, path })
     }
