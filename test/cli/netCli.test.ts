@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { expect, it } from 'vitest'
 import { createTap, listLinks } from '../../src/main/runtime/net/ipCommand'
 import { LeaseStore } from '../../src/main/runtime/net/leaseStore'
+import { cleanupOrphans } from '../../src/main/runtime/net/netInventory'
 import { ownerTag } from '../../src/main/runtime/net/ownerTag'
 import { addVmRules, listVmRules } from '../../src/main/runtime/net/vmNetRules'
 import { useNetns } from '../support/netns'
@@ -71,6 +72,21 @@ describeAsRoot('bpvm net (run inside a test namespace)', () => {
       expect((await listVmRules(ctx)).map((r) => r.tap).sort()).toEqual(['tap-tngl-1', 'tap-tngl-1', 'tap-tngl-1', 'tap-tngl-7', 'tap-tngl-7', 'tap-tngl-7'])
       const again = await runCli(['net', 'cleanup', '--json'], { ...inNs(ns), env: { BPVM_HOME: home } })
       expect(envelope(again)).toEqual({ ok: true, value: { removedTaps: [], removedRulesOf: [] } })
+    })
+
+    it("cleanup looks at the leases again before each removal: a launch that leased its TAP after the inventory keeps it", async () => {
+      const { ns } = await hostWithOrphan()
+      const ctx = { netns: ns }
+      const leased = { id: 1, tap: 'tap-tngl-1', owner: 'vm-a', subnet: '172.30.0.0/30' }
+      const late = { id: 5, tap: 'tap-tngl-5', owner: 'vm-late', subnet: '172.30.9.0/30' }
+      let reads = 0
+      // The first read (the inventory) predates the launch of vm-late; every later one sees its lease.
+      const report = await cleanupOrphans(ctx, async () => (++reads === 1 ? [leased] : [leased, late]))
+      expect(report).toEqual({ removedTaps: [], removedRulesOf: [] })
+      expect((await listLinks(ctx)).map((l) => l.ifname)).toContain('tap-tngl-5')
+      expect((await listVmRules(ctx)).filter((r) => r.tap === 'tap-tngl-5')).toHaveLength(3)
+      // Without the late lease, the same leftovers go.
+      expect(await cleanupOrphans(ctx, async () => [leased])).toEqual({ removedTaps: ['tap-tngl-5'], removedRulesOf: ['tap-tngl-5'] })
     })
 
     it('net forwarding reports the setting and turns it on only with --enable', async () => {

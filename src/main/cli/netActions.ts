@@ -13,7 +13,8 @@ export async function listNet(): Promise<NetInventory> {
 
 export async function cleanupNet(): Promise<CleanupReport> {
   await requireNetAdmin('Removing orphan TAP devices and rules')
-  return cleanupOrphans(HOST_NET, await new LeaseStore().list())
+  const leases = new LeaseStore()
+  return cleanupOrphans(HOST_NET, () => leases.list())
 }
 
 export async function forwarding(enable: boolean): Promise<{ enabled: boolean; changed: boolean }> {

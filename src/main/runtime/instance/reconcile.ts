@@ -1,20 +1,17 @@
-import { readdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import { appDirs } from '../appDirs'
 import { LeaseStore } from '../net/leaseStore'
 import { HOST_NET } from '../net/netContext'
 import { cleanupOrphans } from '../net/netInventory'
 import { isLockHeld } from '../state/fileLock'
-import { isProcessAlive, processStartTime } from '../state/processIdentity'
+import { isProcessAlive } from '../state/processIdentity'
 import { stopDetachedVmm } from '../vmm/vmmProcess'
-import { isBridgeCommandLine, startBridge } from '../bridge/bridgeProcess'
+import { startBridge } from '../bridge/bridgeProcess'
 import { reconcileVsockRouter, type VsockRouterReconcile } from '../bridge/vsockRouter'
-import { VHOST_DEVICE_VSOCK } from '../vmm/qemu/vhostDeviceVsock'
 import { vsockCid } from '../vmm/vmSpec'
 import { instancePaths, isInstanceName, listInstances, writeInstance, type InstanceRecord } from './instanceRecord'
 import { instanceStatus } from './instanceStatus'
 import { launchLog } from './logs/launchLog'
 import { releaseHostResources } from './releaseHostResources'
+import { stopStrayProcesses } from './strayProcesses'
 
 export interface ReconcileReport {
   /** Instances whose VMM still runs: left alone. */
@@ -74,10 +71,10 @@ export async function reconcile(): Promise<ReconcileReport> {
       report.releasedLeases.push(lease.owner)
     }
   }
-  const cleaned = await cleanupOrphans(HOST_NET, await leases.list())
+  const cleaned = await cleanupOrphans(HOST_NET, () => leases.list())
   report.removedTaps.push(...cleaned.removedTaps)
   report.removedRulesOf.push(...cleaned.removedRulesOf)
-  report.killedVmms.push(...(await killStrayVmms(live)))
+  report.killedVmms.push(...(await stopStrayProcesses(live)))
   return report
 }
 
@@ -103,33 +100,4 @@ async function restartDeadBridge(record: InstanceRecord): Promise<boolean> {
   } catch {
     return false
   }
-}
-
-/** The instance a helper process belongs to: the directory under `marker` that one of its arguments names. */
-function ownerIn(cmdline: readonly string[], marker: string): string | undefined {
-  const bridge = isBridgeCommandLine(cmdline)
-  const daemonSocket = cmdline.some((arg) => arg.endsWith(`/${VHOST_DEVICE_VSOCK}`) || arg === VHOST_DEVICE_VSOCK) ? cmdline[cmdline.indexOf('--socket') + 1] : undefined
-  const vmmSocket = cmdline.some((arg) => /qemu-system|cloud-hypervisor/.test(arg)) ? cmdline.find((arg) => arg.includes(marker) && arg.includes('vmm.sock')) : undefined
-  const path = bridge ? `${bridge.dir}/` : (daemonSocket ?? vmmSocket)
-  if (!path?.includes(marker)) return undefined
-  return path.slice(path.indexOf(marker) + marker.length).split('/')[0]
-}
-
-/** VMM, bridge and vsock-daemon processes whose files lie in our instances directory but that no live instance owns. */
-async function killStrayVmms(live: Set<string>): Promise<number[]> {
-  const marker = `${join(appDirs().state, 'instances')}/`
-  const killed: number[] = []
-  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
-    const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0')
-    const owner = ownerIn(cmdline, marker)
-    if (owner === undefined) continue
-    if (live.has(owner)) continue
-    const pid = Number(entry)
-    const startTime = await processStartTime(pid)
-    if (startTime === undefined) continue
-    await stopDetachedVmm({ pid, startTime }, 2_000)
-    killed.push(pid)
-  }
-  return killed
 }

@@ -50,13 +50,23 @@ export interface CleanupReport {
   removedRulesOf: string[]
 }
 
-/** Removes orphans only: TAPs and rules no lease holds. What a lease or another home holds is never touched. */
-export async function cleanupOrphans(ctx: NetContext, leases: readonly LeaseRef[], owner: string = ownerTag()): Promise<CleanupReport> {
-  const inventory = await netInventory(ctx, leases, owner)
-  const orphanRuleTaps = [...new Set(inventory.rules.filter((r) => r.state === 'orphan' && r.kind !== 'foreign').map((r) => r.tap))]
-  for (const tap of orphanRuleTaps) await removeVmRules(ctx, tap)
-  const orphanTaps = inventory.taps.filter((t) => t.state === 'orphan').map((t) => t.name)
+/**
+ * Removes orphans only: TAPs and rules no lease holds. What a lease or another home holds is
+ * never touched. `readLeases` is asked again just before each removal: a launch that leased
+ * its subnet after the inventory was taken keeps its TAP and rules.
+ */
+export async function cleanupOrphans(ctx: NetContext, readLeases: () => Promise<readonly LeaseRef[]>, owner: string = ownerTag()): Promise<CleanupReport> {
+  const inventory = await netInventory(ctx, await readLeases(), owner)
+  const stillOrphan = async (tap: string): Promise<boolean> => !(await readLeases()).some((lease) => lease.tap === tap)
+  const removedRulesOf: string[] = []
+  for (const tap of new Set(inventory.rules.filter((r) => r.state === 'orphan' && r.kind !== 'foreign').map((r) => r.tap))) {
+    if (!(await stillOrphan(tap))) continue
+    await removeVmRules(ctx, tap)
+    removedRulesOf.push(tap)
+  }
   const removedTaps: string[] = []
-  for (const tap of orphanTaps) if (await deleteLink(ctx, tap)) removedTaps.push(tap)
-  return { removedTaps, removedRulesOf: orphanRuleTaps }
+  for (const tap of inventory.taps.filter((t) => t.state === 'orphan').map((t) => t.name)) {
+    if ((await stillOrphan(tap)) && (await deleteLink(ctx, tap))) removedTaps.push(tap)
+  }
+  return { removedTaps, removedRulesOf }
 }
