@@ -4,7 +4,7 @@ import { readAppSettings } from '../settings/appSettings'
 import { isProcessAlive } from '../state/processIdentity'
 import { stopDetachedVmm } from '../vmm/vmmProcess'
 import { checkInstanceName, instancePaths, purgeInstance, readInstance, writeInstance, type InstanceRecord } from './instanceRecord'
-import { instanceStatus, type InstanceStatus } from './instanceStatus'
+import { instanceStatus, type InstanceStatus, type StatusReport } from './instanceStatus'
 import { launchLog } from './logs/launchLog'
 import { detachedPowerButton } from './vmmControl'
 import { releaseHostResources } from './releaseHostResources'
@@ -37,16 +37,21 @@ export async function teardownInstance(name: string, options: TeardownOptions = 
   if (!record) throw new BpvmError('INSTANCE_NOT_FOUND', `no instance called ${name}`, { name })
   const paths = instancePaths(name)
   let stopped: TeardownReport['stopped'] = 'already'
+  // How it stood when the user asked: what the teardown then did is not a failure of the VM.
+  let before: StatusReport | undefined
+  let graceMs = 0
   const identity = record.process
   if (identity && (await isProcessAlive(identity))) {
+    before = await instanceStatus(record)
     if (!options.force && (await detachedPowerButton(record.vmm, paths.socket))) {
-      const deadline = Date.now() + (options.graceMs ?? (await readAppSettings()).graceSeconds * 1000)
+      graceMs = options.graceMs ?? (await readAppSettings()).graceSeconds * 1000
+      const deadline = Date.now() + graceMs
       while (Date.now() < deadline && (await isProcessAlive(identity))) await sleep(100)
     }
     stopped = (await isProcessAlive(identity)) ? 'killed' : 'graceful'
     await stopDetachedVmm(identity, 2_000)
   }
-  const ended = record.phase === 'stopped' && record.outcome ? record.outcome : await outcomeOf(record, stopped)
+  const ended = record.phase === 'stopped' && record.outcome ? record.outcome : await outcomeOf(record, stopped, before, graceMs)
   await releaseHostResources(record)
   if (record.phase !== 'stopped') {
     await writeInstance({ ...record, phase: 'stopped', outcome: { status: ended.status, reason: ended.reason, at: new Date().toISOString() } })
@@ -56,10 +61,30 @@ export async function teardownInstance(name: string, options: TeardownOptions = 
   return { name, status: ended.status, reason: ended.reason, stopped, purged: options.purge === true }
 }
 
-/** How the instance ended, now that its VMM is gone: the service's own exit marker decides first. */
-async function outcomeOf(record: InstanceRecord, stopped: TeardownReport['stopped']): Promise<{ status: 'Finished' | 'Error'; reason: string }> {
-  const derived = await instanceStatus(record)
-  if (derived.status === 'Finished' || derived.status === 'Error') return { status: derived.status, reason: derived.reason }
-  if (stopped === 'killed') return { status: 'Error', reason: 'the VMM was killed before the service ended' }
-  return { status: 'Finished', reason: `torn down (${derived.reason})` }
+/**
+ * How the instance ended, now that its VMM is gone. A VM that had already ended (or whose
+ * service had exited) keeps its own outcome, Error included. One the user stopped ends Finished,
+ * saying how: before its service started, by the power button, or forced once the grace was over.
+ */
+async function outcomeOf(
+  record: InstanceRecord,
+  stopped: TeardownReport['stopped'],
+  before: StatusReport | undefined,
+  graceMs: number
+): Promise<{ status: 'Finished' | 'Error'; reason: string }> {
+  if (stopped === 'already' || !before) {
+    const derived = await instanceStatus(record)
+    if (derived.status === 'Finished' || derived.status === 'Error') return { status: derived.status, reason: derived.reason }
+    return { status: 'Finished', reason: `torn down (${derived.reason})` }
+  }
+  if (before.status === 'Finished' || before.status === 'Error') return { status: before.status, reason: before.reason }
+  const how =
+    stopped === 'graceful'
+      ? 'stopped by the power button'
+      : graceMs > 0
+        ? `forced after ${Math.round(graceMs / 1000)} s: the guest did not power off`
+        : 'forced at once'
+  if (before.status !== 'Running') return { status: 'Finished', reason: `${how}, before the service started` }
+  const exited = (await instanceStatus(record)).reason.match(/the service exited with status \d+/)?.[0]
+  return { status: 'Finished', reason: exited ? `${how}; ${exited}` : how }
 }
