@@ -33,7 +33,7 @@ describeWithPrograms(['qemu-img'], 'bpvm doctor', () => {
 
   it('checks the host too: a VMM, privileges, forwarding, egress, accelerator, free subnets, free disk', async () => {
     const report = envelope(await runCli(['doctor', '--json'])).value as DoctorReport
-    expect(report.host.map((c) => c.id)).toEqual(['vmm', 'net-admin', 'ip-forward', 'egress', 'kvm', 'qemu-vsock', 'leases', 'disk'])
+    expect(report.host.map((c) => c.id)).toEqual(['vmm', 'net-admin', 'ip-forward', 'egress', 'kvm', 'qemu-vsock', 'leases', 'disk', 'state'])
     // QEMU is installed for the tests; cloud-hypervisor may or may not be.
     expect(report.host[0]).toMatchObject({ id: 'vmm', ok: true })
     for (const check of report.host) expect(check.detail).toBeTruthy()

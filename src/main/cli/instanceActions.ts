@@ -1,6 +1,6 @@
 import { parseSize } from '../runtime/disk/parseSize'
 import { BpvmError, invalidInput } from '../runtime/errors'
-import { checkInstanceName, instancePaths, listInstances, readInstance, type InstanceRecord } from '../runtime/instance/instanceRecord'
+import { checkInstanceName, instancePaths, listInstanceRecords, listInstances, readInstance, type BrokenRecord, type InstanceRecord } from '../runtime/instance/instanceRecord'
 import { LOG_STREAMS, logPath, logStreamSchema, type LogStream } from '../runtime/instance/logs/logStreams'
 import { readLog } from '../runtime/instance/logs/readLog'
 import { instanceStatus } from '../runtime/instance/instanceStatus'
@@ -31,7 +31,15 @@ export interface InstanceRow {
   bridge?: BridgeSummary
   /** The host's loopback ports the guest reaches at its gateway. */
   forwards: LoopbackForwardSummary[]
+  /** Set when the instance's record cannot be used: it is listed, never acted on. */
+  broken?: { file: string; problem: string }
 }
+
+/** A broken record's line: its name and file, and nothing it claims. */
+const brokenRow = (broken: BrokenRecord): InstanceRow => ({
+  name: broken.name, status: 'Unknown', reason: `broken record: ${broken.problem}`, ip: '', vmm: '', image: '', since: '', vcpus: 0, memoryBytes: 0, forwards: [],
+  broken: { file: broken.file, problem: broken.problem }
+})
 
 async function row(record: InstanceRecord): Promise<InstanceRow> {
   const [status, bridge] = await Promise.all([instanceStatus(record), bridgeSummary(record)])
@@ -52,7 +60,9 @@ const wholeNumber = (text: string | undefined, field: string): number | undefine
  * a killed process may have left either behind). Without CAP_NET_ADMIN nothing could be fixed.
  */
 async function reconcileFirst(): Promise<void> {
-  if (await hasNetAdmin()) await reconcile()
+  if (!(await hasNetAdmin())) return
+  // What could not be mended (a state file that is not a file, say) is said; the command itself goes on.
+  await reconcile().catch((error: Error) => process.stderr.write(`bpvm: reconcile could not finish: ${error.message}\n`))
 }
 
 export async function reconcileNow(): Promise<ReconcileReport> {
@@ -103,7 +113,8 @@ function cancelOnInterrupt(): { signal: AbortSignal; dispose: () => void } {
 
 export async function list(): Promise<InstanceRow[]> {
   await reconcileFirst()
-  return Promise.all((await listInstances()).map(row))
+  const { records, broken } = await listInstanceRecords()
+  return [...(await Promise.all(records.map(row))), ...broken.map(brokenRow)].sort((a, b) => a.name.localeCompare(b.name))
 }
 
 export async function down(name: string | undefined, options: { all?: boolean; force?: boolean; timeout?: string; purge?: boolean }): Promise<TeardownReport[]> {

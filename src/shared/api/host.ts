@@ -20,7 +20,7 @@ export interface ProgramCheck {
 
 /** A property of the host itself (privileges, kernel settings, routes) that VM networking needs. */
 export interface HostCheck {
-  /** Stable id: `vmm`, `net-admin`, `ip-forward`, `egress`, `kvm`, `qemu-vsock`, `leases`, `disk`. */
+  /** Stable id: `vmm`, `net-admin`, `ip-forward`, `egress`, `kvm`, `qemu-vsock`, `leases`, `disk`, `state`. */
   id: string
   label: string
   ok: boolean

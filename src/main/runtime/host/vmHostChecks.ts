@@ -9,13 +9,22 @@ import { poolUsage } from '../net/subnetPool'
 import { resolveAccel, vhostVsockAvailable, VHOST_VSOCK_DEVICE } from '../vmm/qemu/qemuHost'
 import { findVhostDeviceVsock, VHOST_DEVICE_VSOCK, VHOST_DEVICE_VSOCK_HINT } from '../vmm/qemu/vhostDeviceVsock'
 import { findSocatWithVsock } from './socat'
+import { listInstanceRecords } from '../instance/instanceRecord'
 
 /** Below this, a launch (data disk, images) is likely to run out of space. */
 const LOW_DISK_BYTES = 5 * 1024 ** 3
 
-/** What launching VMs needs beyond networking: KVM, a vsock way to the bridge, free subnets, room for disks. */
+/** What launching VMs needs beyond networking: KVM, a vsock way to the bridge, free subnets, room for disks, state files that read. */
 export async function vmHostChecks(): Promise<HostCheck[]> {
-  return Promise.all([kvmCheck(), qemuVsockCheck(), leasesCheck(), diskCheck()])
+  return Promise.all([kvmCheck(), qemuVsockCheck(), leasesCheck(), diskCheck(), stateCheck()])
+}
+
+/** Instance records that cannot be used are never acted on; the Host view names them so they can be fixed. */
+async function stateCheck(): Promise<HostCheck> {
+  const { records, broken } = await listInstanceRecords()
+  const base = { id: 'state', label: 'Instance records' }
+  if (broken.length === 0) return { ...base, ok: true, detail: `${records.length} read` }
+  return { ...base, ok: false, detail: broken.map((b) => b.problem).join('; '), fix: 'fix or delete the files named (bpvm leaves those instances alone until then)' }
 }
 
 /** How QEMU guests reach their manager bridge on this host (cloud-hypervisor always has vsock). */

@@ -108,11 +108,33 @@ export async function writeInstance(record: InstanceRecord): Promise<InstanceRec
   return next
 }
 
-export async function listInstances(): Promise<InstanceRecord[]> {
+/** An instance directory whose record cannot be used: reported with its file, never acted on. */
+export interface BrokenRecord {
+  name: string
+  file: string
+  problem: string
+}
+
+/** Every instance's record, and apart from them the ones that are broken: one bad file never hides the others. */
+export async function listInstanceRecords(): Promise<{ records: InstanceRecord[]; broken: BrokenRecord[] }> {
   const dir = join(appDirs().state, 'instances')
-  const names = await readdir(dir).catch(() => [] as string[])
-  const records = await Promise.all(names.filter((n) => NAME.test(n)).map((n) => readInstance(n)))
-  return records.filter((r): r is InstanceRecord => r !== undefined).sort((a, b) => a.name.localeCompare(b.name))
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => NAME.test(n)).sort()
+  const records: InstanceRecord[] = []
+  const broken: BrokenRecord[] = []
+  for (const name of names) {
+    try {
+      const record = await readInstance(name)
+      if (record) records.push(record)
+    } catch (error) {
+      broken.push({ name, file: instancePaths(name).record, problem: (error as Error).message })
+    }
+  }
+  return { records, broken }
+}
+
+/** The records that can be used, by name; broken ones are left out (see listInstanceRecords). */
+export async function listInstances(): Promise<InstanceRecord[]> {
+  return (await listInstanceRecords()).records
 }
 
 /** Forgets an instance: its record and logs, and its disks. Only paths under our own directories. */

@@ -61,7 +61,8 @@ export async function reconcile(): Promise<ReconcileReport> {
   const live = new Set(liveRecords.map((r) => r.name))
   const router = await reconcileVsockRouter(new Set(liveRecords.map((r) => vsockCid(r.net.id)))).catch((error: Error): VsockRouterReconcile => ({ pruned: [], problem: error.message }))
   if (router.pruned.length > 0 || router.listener || router.problem) report.vsockRouter = router
-  const leases = await LeaseStore.open()
+  // Listing and releasing need no pool: a broken network.json must not stop reconcile.
+  const leases = new LeaseStore()
   for (const lease of await leases.list()) {
     // A launch holds its lease a moment before its record says so. An owner that is no instance
     // name has no directory of ours to look in (and the lease is released).

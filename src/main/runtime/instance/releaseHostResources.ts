@@ -13,5 +13,6 @@ export async function releaseHostResources(record: InstanceRecord): Promise<void
   await deleteLink(HOST_NET, record.net.tap)
   const paths = instancePaths(record.name)
   await rm(paths.socket, { force: true })
-  await (await LeaseStore.open()).release(record.name)
+  // Releasing needs no pool: a broken network.json must not keep a lease from going back.
+  await new LeaseStore().release(record.name)
 }

@@ -1,14 +1,27 @@
 import { randomBytes } from 'node:crypto'
-import { open, readFile, rename, unlink } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import { BpvmError } from '../errors'
 
-/** The file's text, or undefined when it does not exist. */
+/**
+ * The file's text, or undefined when it does not exist. Only a regular file is read: a FIFO
+ * would block the reader forever, a device could be anything; either is an error naming it.
+ */
 export async function readTextIfExists(file: string): Promise<string | undefined> {
+  let handle
   try {
-    return await readFile(file, 'utf8')
+    // Non-blocking, so opening a FIFO does not wait for a writer; the check below refuses it.
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw new BpvmError('STATE_NOT_A_FILE', `${file} is not a regular file; remove it (bpvm writes its state files itself)`, { file })
+    return await handle.readFile('utf8')
+  } finally {
+    await handle.close()
   }
 }
 
