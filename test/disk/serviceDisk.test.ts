@@ -88,6 +88,12 @@ describeWithPrograms([...fatInspectPrograms], 'service disk', () => {
         return { binary: big }
       }, /^--binary: .*big is 5368709120 bytes; a FAT32 disk holds files up to 4 GiB/))
 
+    it('an empty binary (0 bytes)', () =>
+      expectRefused(async ({ work }) => {
+        await writeFile(join(work, 'empty'), '')
+        return { binary: join(work, 'empty') }
+      }, /^--binary: .*empty is empty \(0 bytes\)/))
+
     it('a keystore file over 4 GiB − 1', () =>
       expectRefused(async ({ work }) => {
         const ks = await makeKeystore(work)

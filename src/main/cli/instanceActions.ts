@@ -1,4 +1,4 @@
-import { parseSize } from '../runtime/disk/parseSize'
+import { parseCount, parseSize } from '../runtime/disk/parseSize'
 import { BpvmError, invalidInput } from '../runtime/errors'
 import { checkInstanceName, instancePaths, listInstanceRecords, listInstances, readInstance, type BrokenRecord, type InstanceRecord } from '../runtime/instance/instanceRecord'
 import { LOG_STREAMS, logPath, logStreamSchema, type LogStream } from '../runtime/instance/logs/logStreams'
@@ -49,11 +49,8 @@ async function row(record: InstanceRecord): Promise<InstanceRow> {
   }
 }
 
-const wholeNumber = (text: string | undefined, field: string): number | undefined => {
-  if (text === undefined) return undefined
-  if (!/^\d+$/.test(text)) throw invalidInput(field, `expected a whole number, got ${JSON.stringify(text)}`)
-  return Number(text)
-}
+/** Counts follow the rule sizes do (parseCount); an option not given stays undefined. */
+const wholeNumber = (text: string | undefined, field: string): number | undefined => (text === undefined ? undefined : parseCount(text, field))
 
 /**
  * Commands that read or change instances first bring records and host back in line (a crash or

@@ -16,6 +16,18 @@ export function parseSize(text: string, field: string): number {
   return bytes
 }
 
+/**
+ * Parses a count (vCPUs, seconds) by the same rule as sizes: digits, spaces around them allowed,
+ * nothing else; `field` is the option the user typed.
+ */
+export function parseCount(text: string, field: string): number {
+  const match = /^\s*(\d+)\s*$/.exec(String(text))
+  if (!match) throw invalidInput(field, `expected a whole number, got ${JSON.stringify(text)}`)
+  const value = Number(match[1])
+  if (!Number.isSafeInteger(value)) throw invalidInput(field, `${String(text).trim()} is too large`)
+  return value
+}
+
 /** `21474836480` → `20 GiB`; exact where it can be, one decimal otherwise. */
 export function formatSize(bytes: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB']

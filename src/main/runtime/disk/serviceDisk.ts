@@ -54,6 +54,7 @@ async function checkBinary(binary: string): Promise<string> {
   if (!info) throw new BpvmError('SOURCE_NOT_FOUND', `--binary: ${binary} does not exist`, { field: '--binary', path: binary })
   if (info.isDirectory()) throw invalidInput('--binary', `${binary} is a directory, not the service's executable file`)
   if (!info.isFile()) throw invalidInput('--binary', `${binary} is not a regular file`)
+  if (info.size === 0) throw invalidInput('--binary', `${binary} is empty (0 bytes): not a service's executable (a build still writing it?)`)
   checkFits('--binary', binary, info.size)
   return realpath(binary)
 }

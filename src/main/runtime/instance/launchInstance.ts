@@ -18,7 +18,7 @@ import { processStartTime } from '../state/processIdentity'
 import { cloudHypervisorDriver } from '../vmm/cloudHypervisor/driver'
 import { qemuDriver } from '../vmm/qemu/qemuDriver'
 import type { VmmDriver } from '../vmm/vmmDriver'
-import { guestMac, type VmSpec } from '../vmm/vmSpec'
+import { checkSocketPath, guestMac, type VmSpec } from '../vmm/vmSpec'
 import { GUEST_BRIDGE_SOCKET } from '../disk/guestLayout'
 import { checkBridgePaths, decideBridgeTransport, RELAY_PORT, startInstanceBridge } from './instanceBridge'
 import { imageLabel, prepareGuest } from './guestImage'
@@ -103,6 +103,8 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
     await requireNetAdmin()
     const bridgeWay = await decideBridgeTransport(spec.vmm, spec.bridge)
     checkBridgePaths(paths, bridgeWay)
+    // The VMM's control socket too: a path too long for sun_path is refused before anything is made.
+    checkSocketPath('control socket', paths.socket)
     const forwards = planLoopbackForwards(spec.env, spec.forward)
     if (bridgeWay.transport === 'relay' && forwards.some((f) => f.port === RELAY_PORT)) {
       throw invalidInput('forward', `port ${RELAY_PORT} on the gateway is the bridge relay's; the guest cannot also reach the host's loopback port ${RELAY_PORT} there (use vsock, or another port)`)
