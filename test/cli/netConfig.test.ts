@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
 import { LeaseStore } from '../../src/main/runtime/net/leaseStore'
@@ -37,6 +37,14 @@ describeAsRoot('bpvm net config', () => {
 
       const back = await cli(['net', 'config', '--egress-default'])
       expect(back.stdout).toBe("Address pool: 10.77.0.0/24\nEgress interface: the default route's")
+
+      // A pool no command would take is refused the same way when it is read back from the file.
+      for (const pool of ['0.0.0.0/0', '224.0.0.0/24']) {
+        await writeFile(join(home, 'state', 'network.json'), JSON.stringify({ pool }))
+        const read = envelope(await cli(['net', 'config', '--json']))
+        expect(read).toMatchObject({ ok: false, error: { code: 'STATE_CORRUPT' } })
+        expect(read.error?.message).toContain(`network.json: network pool: ${pool} reaches into`)
+      }
     })
   })
 })

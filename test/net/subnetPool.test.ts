@@ -23,7 +23,13 @@ describe('parsePool', () => {
     ['172.30.1.0/16', /^network pool: 172\.30\.1\.0\/16 has host bits set; did you mean 172\.30\.0\.0\/16\?$/],
     ['10.0.0.5/30', /^network pool: 10\.0\.0\.5\/30 has host bits set; did you mean 10\.0\.0\.4\/30\?$/],
     ['10.0.0.0/31', /^network pool: 10\.0\.0\.0\/31 is too small: each VM needs a \/30/],
-    ['10.0.0.0/32', /^network pool: 10\.0\.0\.0\/32 is too small/]
+    ['10.0.0.0/32', /^network pool: 10\.0\.0\.0\/32 is too small/],
+    ['0.0.0.0/0', /^network pool: 0\.0\.0\.0\/0 reaches into unspecified \(0\.0\.0\.0\/8\) addresses \(0\.0\.0\.0\)/],
+    ['128.0.0.0/1', /reaches into broadcast addresses \(255\.255\.255\.255\)/],
+    ['224.0.0.0/24', /reaches into multicast addresses/],
+    ['127.0.0.0/16', /reaches into loopback addresses/],
+    ['169.254.0.0/16', /reaches into link-local addresses/],
+    ['240.0.0.0/8', /reaches into reserved addresses/]
   ])('refuses %j', (text, message) => {
     expect(() => parsePool(text, 'network pool')).toThrow(message)
     try {

@@ -10,6 +10,16 @@ export const DEFAULT_POOL = '172.30.0.0/16'
 export const SUBNET_PREFIX = 30
 const SUBNET_SIZE = 2 ** (32 - SUBNET_PREFIX)
 
+/** ipaddr.js's names of the ranges no pool may touch, with how to say them. */
+const UNUSABLE_RANGES = new Map<string, string>([
+  ['unspecified', 'unspecified (0.0.0.0/8)'],
+  ['broadcast', 'broadcast'],
+  ['multicast', 'multicast'],
+  ['loopback', 'loopback'],
+  ['linkLocal', 'link-local'],
+  ['reserved', 'reserved']
+])
+
 export interface SubnetPool extends Ipv4Range {
   cidr: string
   /** How many /30 subnets the pool holds. */
@@ -32,6 +42,11 @@ export function parsePool(text: string, field: string): SubnetPool {
   if (network !== cidr.address) throw invalidInput(field, `${text} has host bits set; did you mean ${network}/${cidr.prefix}?`)
   if (cidr.prefix > SUBNET_PREFIX) {
     throw invalidInput(field, `${text} is too small: each VM needs a /30 (TAP and guest address), so use a prefix of /30 or shorter`)
+  }
+  // VMs need ordinary unicast addresses: a pool reaching into these would route nowhere, or somewhere it must not.
+  for (const edge of [range.first, range.last]) {
+    const kind = ipaddr.IPv4.parse(numberToIpv4(edge)).range()
+    if (UNUSABLE_RANGES.has(kind)) throw invalidInput(field, `${text} reaches into ${UNUSABLE_RANGES.get(kind)} addresses (${numberToIpv4(edge)}); use a private range such as ${DEFAULT_POOL}`)
   }
   return { cidr: text, ...range, subnets: (range.last - range.first + 1) / SUBNET_SIZE }
 }

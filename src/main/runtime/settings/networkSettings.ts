@@ -35,6 +35,15 @@ export async function readNetworkSettings(stateDir = appDirs().state): Promise<N
   if (text === undefined) return { ...DEFAULTS }
   const saved = parseJsonWith(text, fileSchema)
   if (!saved) throw new BpvmError('STATE_CORRUPT', `${file} is not valid network settings; fix or delete it`, { file })
+  // Checked as when it was set: a file edited by hand gets the same rules as `bpvm net config`.
+  try {
+    parsePool(saved.pool, 'network pool')
+  } catch (error) {
+    throw new BpvmError('STATE_CORRUPT', `${file}: ${(error as Error).message}; fix or delete it`, { file })
+  }
+  if (saved.egressInterface !== undefined && !/^[^/:*\s\0]{1,15}$/.test(saved.egressInterface)) {
+    throw new BpvmError('STATE_CORRUPT', `${file}: egress interface ${JSON.stringify(saved.egressInterface)} is not an interface name; fix or delete it`, { file })
+  }
   return saved.egressInterface === undefined ? { pool: saved.pool } : { pool: saved.pool, egressInterface: saved.egressInterface }
 }
 
