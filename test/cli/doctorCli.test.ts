@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { findProgram, versionLine } from '../../src/main/runtime/host/programProbe'
@@ -40,6 +40,17 @@ describeWithPrograms(['qemu-img'], 'bpvm doctor', () => {
     // vitest gives the run a fresh BPVM_HOME: nothing is leased there.
     expect(report.host.find((c) => c.id === 'leases')?.detail).toMatch(/^\d+ of \d+ \/30s free in 172\.30\.0\.0\/16 \(0 leased/)
     expect(report.host.find((c) => c.id === 'disk')?.detail).toMatch(/GiB free in .*\/data$/)
+  })
+
+  it('reports the egress interface launches will use: the configured one, and says when it does not exist', async () => {
+    const home = await tempDir()
+    await mkdir(join(home, 'state'), { recursive: true })
+    await writeFile(join(home, 'state', 'network.json'), JSON.stringify({ pool: '172.30.0.0/16', egressInterface: 'lo' }))
+    const configured = envelope(await runCli(['doctor', '--json'], { env: { ...process.env, BPVM_HOME: home } as Record<string, string> })).value as DoctorReport
+    expect(configured.host.find((c) => c.id === 'egress')).toMatchObject({ ok: true, detail: 'lo (configured)' })
+    await writeFile(join(home, 'state', 'network.json'), JSON.stringify({ pool: '172.30.0.0/16', egressInterface: 'nosuch9' }))
+    const missing = envelope(await runCli(['doctor', '--json'], { env: { ...process.env, BPVM_HOME: home } as Record<string, string> })).value as DoctorReport
+    expect(missing.host.find((c) => c.id === 'egress')).toMatchObject({ ok: false, detail: expect.stringContaining('nosuch9 does not exist on this host') })
   })
 
   it('prints one line per program for people', async () => {

@@ -3,6 +3,7 @@ import { toErrorInfo } from '../errors'
 import { ipForwardingEnabled, resolveEgress } from '../net/hostNetwork'
 import { hasNetAdmin } from '../net/netAdmin'
 import { HOST_NET } from '../net/netContext'
+import { readNetworkSettings } from '../settings/networkSettings'
 import { vmHostChecks } from './vmHostChecks'
 
 /** The host properties VM networking depends on, each with what to do when it is missing. */
@@ -33,11 +34,14 @@ async function forwardingCheck(): Promise<HostCheck> {
   }
 }
 
+/** The egress interface launches will use: the configured one (and whether it exists), else the default route's. */
 async function egressCheck(): Promise<HostCheck> {
+  const base = { id: 'egress', label: 'Egress interface' }
   try {
-    const device = await resolveEgress(HOST_NET)
-    return { id: 'egress', label: 'Egress interface', ok: true, detail: `${device} (default route)` }
+    const configured = (await readNetworkSettings()).egressInterface
+    const device = await resolveEgress(HOST_NET, configured)
+    return { ...base, ok: true, detail: configured === undefined ? `${device} (default route)` : `${device} (configured)` }
   } catch (error) {
-    return { id: 'egress', label: 'Egress interface', ok: false, detail: toErrorInfo(error).message, fix: 'add a default route, or set the egress interface in the settings' }
+    return { ...base, ok: false, detail: toErrorInfo(error).message, fix: 'set an egress interface that exists (bpvm net config --egress, or the settings), or add a default route' }
   }
 }
