@@ -5,15 +5,10 @@ import { expect, it } from 'vitest'
 import { describeAsRoot } from '../support/prerequisites'
 import { envelope, runCli } from '../support/runCli'
 import { useTempDirs } from '../support/tempDirs'
+import { recordFixture } from '../support/recordFixture'
 
 /** A record of an instance that ended, as teardown leaves it. */
-const stoppedRecord = (name: string, id: number) => ({
-  version: 1, name, vmm: 'qemu', image: 'dev', accel: 'tcg',
-  limits: { memoryBytes: 268435456, vcpus: 1, storageBytes: 268435456 },
-  net: { id, tap: `tap-tngl-${id}`, subnet: `172.30.0.${4 * id}/30`, hostAddress: `172.30.0.${4 * id + 1}`, guestAddress: `172.30.0.${4 * id + 2}`, prefix: 30, egress: 'eth0' },
-  phase: 'stopped', outcome: { status: 'Finished', reason: 'torn down', at: '2026-01-01T00:00:00.000Z' },
-  createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z'
-})
+const stoppedRecord = (name: string, id: number) => recordFixture(name, id, { phase: 'stopped', outcome: { status: 'Finished', reason: 'torn down', at: '2026-01-01T00:00:00.000Z' } })
 
 describeAsRoot('one broken state file never stops the rest (the CLI, as root, in a home of its own)', () => {
   const tempDir = useTempDirs()

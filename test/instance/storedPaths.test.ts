@@ -5,14 +5,10 @@ import { readBridgeConfig, writeBridgeConfig, type BridgeConfig } from '../../sr
 import { instancePaths } from '../../src/main/runtime/instance/instanceRecord'
 import { envelope, runCli } from '../support/runCli'
 import { useTempDirs } from '../support/tempDirs'
+import { DEAD_PROCESS, recordFixture } from '../support/recordFixture'
 
 /** A record as a launch writes it, running with a VMM that is long gone (so reconcile would end it). */
-const record = (name: string) => ({
-  version: 1, name, vmm: 'qemu', image: 'dev', accel: 'tcg',
-  limits: { memoryBytes: 268435456, vcpus: 1, storageBytes: 268435456 },
-  net: { id: 7, tap: 'tap-tngl-7', subnet: '172.30.0.28/30', hostAddress: '172.30.0.29', guestAddress: '172.30.0.30', prefix: 30, egress: 'eth0' },
-  process: { pid: 999999, startTime: '1' }, phase: 'running', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z'
-})
+const record = (name: string) => recordFixture(name, 7, { process: DEAD_PROCESS })
 
 describe('paths built from stored values never lead outside the home', () => {
   const tempDir = useTempDirs()

@@ -7,6 +7,7 @@ import { checkInstanceName, instancePaths, purgeInstance, readInstance, writeIns
 import { instanceStatus, type InstanceStatus, type StatusReport } from './instanceStatus'
 import { launchLog } from './logs/launchLog'
 import { detachedPowerButton } from './vmmControl'
+import { stopInstanceBridge } from './instanceBridge'
 import { releaseHostResources } from './releaseHostResources'
 
 export interface TeardownOptions {
@@ -51,14 +52,22 @@ export async function teardownInstance(name: string, options: TeardownOptions = 
     stopped = (await isProcessAlive(identity)) ? 'killed' : 'graceful'
     await stopDetachedVmm(identity, 2_000)
   }
-  const ended = record.phase === 'stopped' && record.outcome ? record.outcome : await outcomeOf(record, stopped, before, graceMs)
+  const ended = record.phase === 'stopped' && record.outcome ? record.outcome : await teardownOutcome(record, stopped, before, graceMs)
+  if (options.purge) {
+    // Its files go first: purging is how a user frees a full disk, and the rest may need the room
+    // (the lease file is rewritten). A record about to be deleted is not written again. The bridge
+    // stops first, so nothing is still writing in the directory that goes.
+    await stopInstanceBridge(record, paths)
+    await purgeInstance(name)
+    await releaseHostResources(record)
+    return { name, status: ended.status, reason: ended.reason, stopped, purged: true }
+  }
   await releaseHostResources(record)
   if (record.phase !== 'stopped') {
     await writeInstance({ ...record, phase: 'stopped', outcome: { status: ended.status, reason: ended.reason, at: new Date().toISOString() } })
     await launchLog(paths.launchLog).append('teardown', `stopped (${stopped}): ${ended.status}, ${ended.reason}`)
   }
-  if (options.purge) await purgeInstance(name)
-  return { name, status: ended.status, reason: ended.reason, stopped, purged: options.purge === true }
+  return { name, status: ended.status, reason: ended.reason, stopped, purged: false }
 }
 
 /**
@@ -66,7 +75,7 @@ export async function teardownInstance(name: string, options: TeardownOptions = 
  * service had exited) keeps its own outcome, Error included. One the user stopped ends Finished,
  * saying how: before its service started, by the power button, or forced once the grace was over.
  */
-async function outcomeOf(
+export async function teardownOutcome(
   record: InstanceRecord,
   stopped: TeardownReport['stopped'],
   before: StatusReport | undefined,

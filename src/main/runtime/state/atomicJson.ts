@@ -3,6 +3,7 @@ import { constants } from 'node:fs'
 import { open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { BpvmError } from '../errors'
+import { diskFull } from './diskFull'
 
 /**
  * The file's text, or undefined when it does not exist. Only a regular file is read: a FIFO
@@ -32,7 +33,9 @@ export async function readTextIfExists(file: string): Promise<string | undefined
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   const dir = dirname(file)
   const temp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
-  const handle = await open(temp, 'wx', 0o600)
+  const handle = await open(temp, 'wx', 0o600).catch((error: unknown) => {
+    throw diskFull(error, file) ?? error
+  })
   try {
     try {
       await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`)
@@ -43,7 +46,7 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
     await rename(temp, file)
   } catch (error) {
     await unlink(temp).catch(() => undefined)
-    throw error
+    throw diskFull(error, file) ?? error
   }
   // The rename itself is durable only once the directory is on disk.
   const directory = await open(dir, 'r')

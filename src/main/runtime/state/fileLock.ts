@@ -1,6 +1,7 @@
 import { open, readFile, stat, unlink } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BpvmError } from '../errors'
+import { diskFull } from './diskFull'
 import { currentProcess, isProcessAlive, type ProcessIdentity } from './processIdentity'
 
 /**
@@ -30,7 +31,7 @@ async function tryCreate(file: string, me: ProcessIdentity): Promise<boolean> {
     handle = await open(file, 'wx', 0o600)
   } catch (error) {
     if (errno(error) === 'EEXIST') return false
-    throw error
+    throw diskFull(error, file) ?? error
   }
   try {
     await handle.writeFile(`${JSON.stringify(me)}\n`)
@@ -38,7 +39,7 @@ async function tryCreate(file: string, me: ProcessIdentity): Promise<boolean> {
   } catch (error) {
     await handle.close()
     await unlink(file).catch(() => undefined)
-    throw error
+    throw diskFull(error, file) ?? error
   }
   await handle.close()
   return true
