@@ -28,15 +28,21 @@ fetch(process.argv[1], { signal: AbortSignal.timeout(2000) }).then((r) => r.text
 describeAsRoot('a guest reaching the host loopback ports it is given (nftables DNAT, route_localnet on its TAP)', () => {
   describeWithPrograms(['nft', 'ip', 'sysctl'], 'guest ↔ host namespaces', () => {
     const netns = useNetns()
+    const ip = (ns: string, ...args: string[]) => netns.run(ns, 'ip', args)
 
-    it('reaches exactly the given ports of 127.0.0.1 at its gateway, nothing else there, and never 127.0.0.0/8 itself', async () => {
+    /** A host namespace whose `tap` (a veth standing in for the TAP) leads to a guest namespace with its address and route. */
+    async function guestBehind(tap: string): Promise<{ guest: string; host: string }> {
       const [guest, host] = [await netns.create(), await netns.create()]
-      const tap = 'tap-tngl-43'
-      const ip = (ns: string, ...args: string[]) => netns.run(ns, 'ip', args)
       await netns.veth(host, tap, guest, 'eth0')
       await ip(host, 'addr', 'add', `${TAP_ADDRESS}/30`, 'dev', tap)
       await ip(guest, 'addr', 'add', `${GUEST_ADDRESS}/30`, 'dev', 'eth0')
       await ip(guest, 'route', 'add', 'default', 'via', TAP_ADDRESS, 'dev', 'eth0')
+      return { guest, host }
+    }
+
+    it('reaches exactly the given ports of 127.0.0.1 at its gateway, nothing else there, and never 127.0.0.0/8 itself', async () => {
+      const tap = 'tap-tngl-43'
+      const { guest, host } = await guestBehind(tap)
       for (const [port, name] of [[NODE_PORT, 'the node'], [OTHER_PORT, 'another local service']] as const) {
         const server = lineLog(netns.spawn(host, process.execPath, ['-e', LOOPBACK_SERVER, String(port), name]))
         await server.waitFor((line) => line === 'ready', WAIT_MS)
@@ -66,12 +72,8 @@ describeAsRoot('a guest reaching the host loopback ports it is given (nftables D
     }, 60_000)
 
     it('a node listening on every address keeps being reached, through the same forward', async () => {
-      const [guest, host] = [await netns.create(), await netns.create()]
       const tap = 'tap-tngl-44'
-      const ip = (ns: string, ...args: string[]) => netns.run(ns, 'ip', args)
-      await netns.veth(host, tap, guest, 'eth0')
-      await ip(host, 'addr', 'add', `${TAP_ADDRESS}/30`, 'dev', tap)
-      await ip(guest, 'addr', 'add', `${GUEST_ADDRESS}/30`, 'dev', 'eth0')
+      const { guest, host } = await guestBehind(tap)
       const server = lineLog(netns.spawn(host, process.execPath, ['-e', LOOPBACK_SERVER.replace("'127.0.0.1'", "'0.0.0.0'"), String(NODE_PORT), 'the node on 0.0.0.0']))
       await server.waitFor((line) => line === 'ready', WAIT_MS)
       const url = `http://${TAP_ADDRESS}:${NODE_PORT}/`

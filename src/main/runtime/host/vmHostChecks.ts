@@ -6,9 +6,9 @@ import { occupiedCidrs } from '../net/ipCommand'
 import { LeaseStore } from '../net/leaseStore'
 import { HOST_NET } from '../net/netContext'
 import { poolUsage } from '../net/subnetPool'
-import { resolveAccel, vhostVsockAvailable, VHOST_VSOCK_DEVICE } from '../vmm/qemu/qemuHost'
-import { findVhostDeviceVsock, VHOST_DEVICE_VSOCK, VHOST_DEVICE_VSOCK_HINT } from '../vmm/qemu/vhostDeviceVsock'
-import { findSocatWithVsock } from './socat'
+import { resolveAccel } from '../vmm/qemu/qemuHost'
+import { VHOST_DEVICE_VSOCK_HINT } from '../vmm/qemu/vhostDeviceVsock'
+import { decideBridgeTransport } from '../instance/instanceBridge'
 import { listInstanceRecords } from '../instance/instanceRecord'
 
 /** Below this, a launch (data disk, images) is likely to run out of space. */
@@ -27,20 +27,12 @@ async function stateCheck(): Promise<HostCheck> {
   return { ...base, ok: false, detail: broken.map((b) => b.problem).join('; '), fix: 'fix or delete the files named (bpvm leaves those instances alone until then)' }
 }
 
-/** How QEMU guests reach their manager bridge on this host (cloud-hypervisor always has vsock). */
+/** How QEMU guests reach their manager bridge on this host, as a launch decides it (cloud-hypervisor always has vsock). */
 async function qemuVsockCheck(): Promise<HostCheck> {
   const base = { id: 'qemu-vsock', label: 'QEMU vsock' }
-  const daemon = await findVhostDeviceVsock()
-  if (daemon) return { ...base, ok: true, detail: `${daemon.version ?? VHOST_DEVICE_VSOCK} (one daemon per VM)` }
-  const device = await vhostVsockAvailable()
-  const socat = device ? await findSocatWithVsock() : undefined
-  if (socat) return { ...base, ok: true, detail: `${VHOST_VSOCK_DEVICE} with ${socat.version ?? 'socat'} listening on the host's vsock port 8000` }
-  return {
-    ...base,
-    ok: false,
-    detail: device ? `${VHOST_VSOCK_DEVICE} is there but socat (with vsock) is not` : `no ${VHOST_DEVICE_VSOCK} and no ${VHOST_VSOCK_DEVICE}: QEMU guests reach their bridge through a relay over their network (the dev guest not at all)`,
-    fix: device ? 'apt install socat' : `${VHOST_DEVICE_VSOCK_HINT}; or load vhost_vsock (modprobe vhost_vsock) and install socat`
-  }
+  const decision = await decideBridgeTransport('qemu')
+  if (decision.transport !== 'relay') return { ...base, ok: true, detail: decision.reason }
+  return { ...base, ok: false, detail: decision.reason, fix: `${VHOST_DEVICE_VSOCK_HINT}; or load vhost_vsock (modprobe vhost_vsock) and install socat` }
 }
 
 async function kvmCheck(): Promise<HostCheck> {

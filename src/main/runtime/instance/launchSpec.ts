@@ -6,7 +6,8 @@ import type { VmmKind } from '../vmm/vmmDriver'
 import { parseImageChoice, type ImageChoice } from './guestImage'
 import { checkInstanceName } from './instanceRecord'
 import { BRIDGE_CHOICES, type BridgeChoice } from './instanceBridge'
-import { isLoopbackHost, markedPort } from './loopbackForwards'
+import { isLoopbackHost } from '../../../shared/loopbackHost'
+import { markedPort } from './loopbackForwards'
 
 /** Everything a user chooses for one launch; validated before anything is made. */
 export interface LaunchSpec {

@@ -1,3 +1,4 @@
+import { isLoopbackHost } from '../../../shared/loopbackHost'
 import { invalidInput } from '../errors'
 
 /**
@@ -14,17 +15,16 @@ export interface LoopbackForwardPlan {
 
 const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'ws:': 80, 'https:': 443, 'wss:': 443 }
 
-/** Whether a URL's host is the host's own IPv4 loopback, as the guest's rewrite understands it. */
-export function isLoopbackHost(hostname: string): boolean {
-  return /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === 'localhost'
+/** The port a URL names, or its scheme's default (http/ws 80, https/wss 443); undefined for another scheme without one. */
+export function urlPort(parsed: URL): number | undefined {
+  return parsed.port === '' ? DEFAULT_PORTS[parsed.protocol] : Number(parsed.port)
 }
 
 /** The port a loopback URL names (its scheme's default when it names none), or undefined for any other URL. */
 export function loopbackPort(url: string): number | undefined {
   if (!URL.canParse(url)) return undefined
   const parsed = new URL(url)
-  if (!isLoopbackHost(parsed.hostname)) return undefined
-  return parsed.port === '' ? DEFAULT_PORTS[parsed.protocol] : Number(parsed.port)
+  return isLoopbackHost(parsed.hostname) ? urlPort(parsed) : undefined
 }
 
 /** One marked forward: a loopback URL with a port, or a port from 1 to 65535. `field` names it in errors. */

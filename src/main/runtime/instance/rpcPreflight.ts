@@ -2,7 +2,8 @@ import { createConnection } from 'node:net'
 import type { RpcEndpointCheck } from '../../../shared/api/host'
 import { BpvmError } from '../errors'
 import { HOST_LOOPBACK } from '../net/vmNetRuleSpec'
-import { isLoopbackHost } from './loopbackForwards'
+import { isLoopbackHost } from '../../../shared/loopbackHost'
+import { urlPort } from './loopbackForwards'
 
 /**
  * Before a launch boots anything: does anything answer at the RPC URLs? A TCP connect from the
@@ -13,7 +14,6 @@ import { isLoopbackHost } from './loopbackForwards'
 
 export type { RpcEndpointCheck }
 
-const DEFAULT_PORTS: Record<string, number> = { 'http:': 80, 'ws:': 80, 'https:': 443, 'wss:': 443 }
 export const RPC_CHECK_TIMEOUT_MS = 1_500
 
 function connects(host: string, port: number, timeoutMs: number): Promise<string | undefined> {
@@ -32,7 +32,7 @@ function connects(host: string, port: number, timeoutMs: number): Promise<string
 export async function checkRpcEndpoint(field: string, url: string, timeoutMs = RPC_CHECK_TIMEOUT_MS): Promise<RpcEndpointCheck> {
   if (!URL.canParse(url)) return { field, url, ok: false, problem: 'not a URL' }
   const parsed = new URL(url)
-  const port = parsed.port === '' ? DEFAULT_PORTS[parsed.protocol] : Number(parsed.port)
+  const port = urlPort(parsed)
   if (port === undefined) return { field, url, ok: false, problem: `no port for ${parsed.protocol} URLs` }
   const host = isLoopbackHost(parsed.hostname) ? HOST_LOOPBACK : parsed.hostname.replace(/^\[|\]$/g, '')
   const problem = await connects(host, port, timeoutMs)

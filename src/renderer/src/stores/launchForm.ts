@@ -1,4 +1,5 @@
 import type { LaunchRequest } from '../../../shared/api/instances'
+import { isLoopbackHost } from '../../../shared/loopbackHost'
 import { fieldMapper, type FieldErrors } from './fieldErrors'
 
 export interface KeyValueRow {
@@ -155,7 +156,7 @@ const forwardEntries = (text: string): string[] => text.split(/[\n,]/).map((s) =
 function forwardProblem(entry: string): string | undefined {
   if (/^\d+$/.test(entry)) return Number(entry) >= 1 && Number(entry) <= 65535 ? undefined : `${entry}: a port is from 1 to 65535`
   const parsed = URL.canParse(entry) ? new URL(entry) : undefined
-  if (parsed && (/^127\.\d+\.\d+\.\d+$/.test(parsed.hostname) || parsed.hostname === 'localhost')) return undefined
+  if (parsed && isLoopbackHost(parsed.hostname)) return undefined
   return `${entry}: neither a port nor a URL on this host's loopback (127.0.0.1 or localhost)`
 }
 const MiB = 1024 * 1024
