@@ -71,6 +71,22 @@ describeAsRoot('launch through the runtime worker (QEMU, TCG, dev guest, in a ne
       await expectNothingLeft(ns, 'svc')
     })
 
+    it('notices a VMM that died within seconds and gives its network back, with no call made', async () => {
+      const { ns, work } = await host(SERVICE)
+      const { events, value } = workerIn(ns)
+      const task = await value<TaskInfo>('instances:launch', launchRequest(work, 'dies'))
+      expect(await events.waitFor('tasks:progress', (t) => t.id === task.id && t.state !== 'running', 120_000)).toMatchObject({ state: 'succeeded' })
+      await events.waitFor('instances:changed', (list) => list.some((i) => i.name === 'dies' && i.status === 'Running'), 90_000)
+      const record = JSON.parse(await readFile(join(home, 'state', 'instances', 'dies', 'instance.json'), 'utf8'))
+      process.kill(record.process.pid, 'SIGKILL')
+      // The watch looks every 2 s; a generous bound, since this machine may be busy.
+      const ended = await waitForFile(join(home, 'state', 'instances', 'dies', 'instance.json'), (r) => r.phase === 'stopped', 15_000)
+      expect(ended).toMatchObject({ phase: 'stopped', outcome: { status: 'Error', reason: 'the VMM exited while the service was running' } })
+      await expectNetworkClean(ns)
+      expect(await readFile(join(home, 'state', 'instances', 'dies', 'logs', 'launch.log'), 'utf8')).toContain('reconcile: Error: the VMM exited while the service was running')
+      await events.waitFor('instances:changed', (list) => list.some((i) => i.name === 'dies' && i.status === 'Error' && i.phase === 'stopped'), 10_000)
+    })
+
     it('undoes a launch cancelled half-way', async () => {
       const { ns, work } = await host(SERVICE)
       const { events, value } = workerIn(ns)
@@ -101,5 +117,14 @@ async function until(test: () => boolean, timeoutMs: number): Promise<void> {
   while (!test()) {
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+async function waitForFile(file: string, test: (value: Record<string, unknown>) => boolean, timeoutMs: number): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>
+    if (test(value) || Date.now() > deadline) return value
+    await new Promise((resolve) => setTimeout(resolve, 200))
   }
 }

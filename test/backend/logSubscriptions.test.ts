@@ -35,7 +35,7 @@ describe('logs through the runtime service', () => {
   let service: ApiBackend
   let log: string
   beforeAll(async () => {
-    service = createRuntimeService({ reconcileOnStart: false })
+    service = createRuntimeService({ reconcile: false })
     log = await stoppedInstance('logsvc')
   })
   afterAll(() => service.close())
@@ -117,7 +117,7 @@ describe('logs through the runtime service', () => {
   })
 
   it('stops every subscription when the service closes', async () => {
-    const own = createRuntimeService({ reconcileOnStart: false })
+    const own = createRuntimeService({ reconcile: false })
     await writeFile(log, '')
     const events = recordEvents(own)
     const result = await own.call('logs:subscribe', { name: 'logsvc', stream: 'guest' })

@@ -50,7 +50,7 @@ describe('the runtime service against the API contract', () => {
   useServiceHome('contract')
   let service: ApiBackend
   beforeAll(() => {
-    service = createRuntimeService({ reconcileOnStart: false })
+    service = createRuntimeService({ reconcile: false })
   })
   afterAll(() => service.close())
 

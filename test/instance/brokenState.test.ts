@@ -57,6 +57,10 @@ describeAsRoot('one broken state file never stops the rest (the CLI, as root, in
     const run = await cli(home, 'ls')
     expect(Date.now() - started).toBeLessThan(30_000)
     expect(envelope(run)).toMatchObject({ ok: true, value: [{ name: 'good' }] })
-    expect(run.stderr).toContain(`${join(home, 'state', 'leases.json')} is not a regular file`)
+    // Listing reads no lease; what does read the lease file names it, at once.
+    const reconciled = envelope(await cli(home, 'reconcile'))
+    expect(reconciled).toMatchObject({ ok: false, error: { code: 'STATE_NOT_A_FILE' } })
+    expect(reconciled.error?.message).toContain(`${join(home, 'state', 'leases.json')} is not a regular file`)
+    expect(Date.now() - started).toBeLessThan(60_000)
   }, 60_000)
 })

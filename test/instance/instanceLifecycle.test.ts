@@ -95,8 +95,10 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
       process.kill(record.process.pid, 'SIGKILL')
       const rows = await listRows(cli)
       expect(rows.find((r) => r.name === 'crashy')).toMatchObject({ status: 'Error', reason: 'the VMM exited while the service was running' })
-      await expectNetworkClean(ns)
+      // Listing changed nothing; the next command that changes things gives the network back first.
+      expect(await netns.run(ns, 'ip', ['-j', 'link', 'show'])).toContain('tap-tngl-')
       expect(envelope(await cli(['down', 'crashy', '--json']))).toMatchObject({ ok: true, value: [{ name: 'crashy', status: 'Error', stopped: 'already' }] })
+      await expectNetworkClean(ns)
     })
 
     // QEMU guests have a bridge to restart where vhost-device-vsock gives them vsock (CI installs it).

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import { mkdir, mkdtemp, realpath, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -73,10 +74,10 @@ function register(backend: ApiBackend, shell: ShellServices = fakeShell().servic
     backend,
     { shell, windows: () => windows }
   )
-  const invoke = (channel: string, request?: unknown, senderFrame: Frame = OURS): Promise<Result<unknown>> => {
+  const invoke = (channel: string, request?: unknown, senderFrame: Frame = OURS, sender: unknown = { id: 7 }): Promise<Result<unknown>> => {
     const handler = handlers.get(channel)
     if (!handler) throw new Error(`no handler for ${channel}`)
-    return handler({ senderFrame, sender: { id: 7 } }, request)
+    return handler({ senderFrame, sender }, request)
   }
   return { handlers, invoke, stop }
 }
@@ -200,6 +201,105 @@ describe('events', () => {
     stop()
     emit('backend:status', { state: 'restarting', restarts: 1 })
     expect(ours.sent).toHaveLength(2)
+  })
+})
+
+describe('log subscriptions belong to the window that made them', () => {
+  /** A window's web contents: sends are recorded, page events are emitted by the test. */
+  function pageWindow() {
+    const emitter = new EventEmitter()
+    const sent: unknown[] = []
+    let destroyed = false
+    const contents = Object.assign(emitter, {
+      isDestroyed: () => destroyed,
+      mainFrame: { url: 'app://bpvm/index.html' },
+      send: (_channel: string, message: unknown) => void sent.push(message)
+    })
+    const navigate = (isSameDocument: boolean) => emitter.emit('did-start-navigation', { isMainFrame: true, isSameDocument, url: 'app://bpvm/index.html' })
+    const destroy = () => {
+      destroyed = true
+      emitter.emit('destroyed')
+    }
+    return { contents, sent, navigate, destroy }
+  }
+
+  function subscriptionsBackend() {
+    let next = 0
+    let hold: Promise<void> | undefined
+    const fake = fakeBackend(async (channel, request) => {
+      if (channel === 'logs:subscribe') {
+        await hold
+        return { ok: true, value: { id: `sub-${++next}`, offset: 0 } }
+      }
+      return { ok: true, value: request }
+    })
+    const unsubscribed = () => fake.calls.filter(([channel]) => channel === 'logs:unsubscribe').map(([, request]) => (request as { id: string }).id)
+    const chunk = (subscription: string) => fake.emit('logs:chunk', { subscription, name: 'svc', stream: 'guest', data: 'x', offset: 0, nextOffset: 1, size: 1 })
+    return { ...fake, unsubscribed, chunk, holdSubscribes: (until: Promise<void>) => (hold = until) }
+  }
+
+  const subscribe = (invoke: ReturnType<typeof register>['invoke'], window: ReturnType<typeof pageWindow>) => invoke('logs:subscribe', { name: 'svc', stream: 'guest' }, OURS, window.contents)
+
+  it("sends a log's chunks to its window only", async () => {
+    const runtime = subscriptionsBackend()
+    const a = pageWindow()
+    const b = pageWindow()
+    const { invoke } = register(runtime.backend, undefined, [a.contents, b.contents] as unknown as EventReceiver[])
+    expect(await subscribe(invoke, a)).toEqual({ ok: true, value: { id: 'sub-1', offset: 0 } })
+    runtime.chunk('sub-1')
+    runtime.chunk('sub-unknown')
+    expect(a.sent).toEqual([{ event: 'logs:chunk', payload: expect.objectContaining({ subscription: 'sub-1' }) }])
+    expect(b.sent).toEqual([])
+  })
+
+  it('ends them when the page reloads (not when only its fragment changes), when its renderer crashes, and when the window closes', async () => {
+    const runtime = subscriptionsBackend()
+    const window = pageWindow()
+    const { invoke } = register(runtime.backend)
+    await subscribe(invoke, window)
+    await subscribe(invoke, window)
+    window.navigate(true)
+    expect(runtime.unsubscribed()).toEqual([])
+    window.navigate(false)
+    expect(runtime.unsubscribed()).toEqual(['sub-1', 'sub-2'])
+    runtime.chunk('sub-1')
+    expect(window.sent).toEqual([])
+
+    await subscribe(invoke, window)
+    window.contents.emit('render-process-gone', {}, { reason: 'crashed', exitCode: 1 })
+    expect(runtime.unsubscribed()).toEqual(['sub-1', 'sub-2', 'sub-3'])
+
+    await subscribe(invoke, window)
+    // One the page ended itself is not ended again.
+    await invoke('logs:unsubscribe', { id: 'sub-4' }, OURS, window.contents)
+    await subscribe(invoke, window)
+    window.destroy()
+    expect(runtime.unsubscribed()).toEqual(['sub-1', 'sub-2', 'sub-3', 'sub-4', 'sub-5'])
+  })
+
+  it('ends at once a subscription whose page went while it was being made', async () => {
+    const runtime = subscriptionsBackend()
+    const window = pageWindow()
+    const { invoke } = register(runtime.backend)
+    let answer!: () => void
+    runtime.holdSubscribes(new Promise<void>((resolve) => (answer = resolve)))
+    const pending = subscribe(invoke, window)
+    await new Promise((resolve) => setImmediate(resolve))
+    window.navigate(false)
+    answer()
+    await pending
+    expect(runtime.unsubscribed()).toEqual(['sub-1'])
+  })
+
+  it('a hundred reloads leave no subscription behind', async () => {
+    const runtime = subscriptionsBackend()
+    const window = pageWindow()
+    const { invoke } = register(runtime.backend)
+    for (let i = 0; i < 100; i++) {
+      await subscribe(invoke, window)
+      window.navigate(false)
+    }
+    expect(new Set(runtime.unsubscribed()).size).toBe(100)
   })
 })
 

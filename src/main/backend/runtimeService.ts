@@ -8,6 +8,7 @@ import type { ApiBackend } from './apiBackend'
 import { createEventHub } from './eventHub'
 import { listInstanceSummaries } from './instanceSummaries'
 import { createInstanceWatcher } from './instanceWatcher'
+import { watchDeadInstances } from './deadInstanceWatch'
 import { createLogSubscriptions } from './logSubscriptions'
 import { handlerGaps, runtimeHandlers } from './runtimeHandlers'
 import { createTaskRegistry } from './taskRegistry'
@@ -22,13 +23,16 @@ const CLOSE_TASKS_MS = 5_000
  */
 export interface RuntimeServiceOptions {
   /**
-   * Reconcile records and host when the service starts (default). Tests that run in the host's
-   * own network namespace turn it off, so they never touch what a real bpvm there owns.
+   * Reconcile records and host when the service starts, and end instances whose VMM dies while it
+   * runs (default). Tests that run in the host's own network namespace turn it off, so they never
+   * touch what a real bpvm there owns.
    */
-  reconcileOnStart?: boolean
+  reconcile?: boolean
+  /** How often dead VMMs are looked for; default 2 s. */
+  deadVmIntervalMs?: number
 }
 
-export function createRuntimeService({ reconcileOnStart = true }: RuntimeServiceOptions = {}): ApiBackend {
+export function createRuntimeService({ reconcile: tend = true, deadVmIntervalMs }: RuntimeServiceOptions = {}): ApiBackend {
   const events = createEventHub((listening) => (listening ? watcher.start() : watcher.stop()))
   const watcher = createInstanceWatcher({ read: listInstanceSummaries, emit: (list) => events.emit('instances:changed', list) })
   const tasks = createTaskRegistry({ onChange: (task) => events.emit('tasks:progress', task) })
@@ -39,7 +43,10 @@ export function createRuntimeService({ reconcileOnStart = true }: RuntimeService
     throw new Error(`the runtime service does not match the API: missing ${gaps.missing.join(', ') || 'none'}, unknown ${gaps.unknown.join(', ') || 'none'}`)
   }
   // Calls wait for it, so nobody sees a VM as running that died while no bpvm process watched.
-  const reconciled = reconcileOnStart ? reconcileAtStart() : Promise.resolve()
+  const reconciled = tend ? reconcileAtStart() : Promise.resolve()
+  // The same policy as the CLI's, which reconciles before each command that changes something:
+  // nothing the app shows as ended still holds its network.
+  const deadVms = tend ? reconciled.then(() => watchDeadInstances({ ...(deadVmIntervalMs ? { intervalMs: deadVmIntervalMs } : {}), onEnded: () => void watcher.refresh() })) : undefined
   let closed = false
 
   return {
@@ -64,6 +71,7 @@ export function createRuntimeService({ reconcileOnStart = true }: RuntimeService
     async close() {
       closed = true
       watcher.stop()
+      await (await deadVms)?.stop()
       await Promise.all([logs.close(), tasks.close(CLOSE_TASKS_MS)])
     }
   }

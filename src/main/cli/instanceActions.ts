@@ -7,7 +7,8 @@ import { instanceStatus } from '../runtime/instance/instanceStatus'
 import { bridgeSummary } from '../runtime/instance/bridgeSummary'
 import type { BridgeSummary, LoopbackForwardSummary } from '../../shared/api/instances'
 import { forwardSummary } from '../runtime/instance/forwardSummary'
-import { launchInstance, type LaunchProgress } from '../runtime/instance/launchInstance'
+import { checkLaunchInput, launchInstance, type LaunchProgress } from '../runtime/instance/launchInstance'
+import type { LaunchSpec } from '../runtime/instance/launchSpec'
 import { reconcile, type ReconcileReport } from '../runtime/instance/reconcile'
 import { teardownInstance, type TeardownReport } from '../runtime/instance/teardownInstance'
 import { hasNetAdmin } from '../runtime/net/netAdmin'
@@ -53,8 +54,9 @@ async function row(record: InstanceRecord): Promise<InstanceRow> {
 const wholeNumber = (text: string | undefined, field: string): number | undefined => (text === undefined ? undefined : parseCount(text, field))
 
 /**
- * Commands that read or change instances first bring records and host back in line (a crash or
- * a killed process may have left either behind). Without CAP_NET_ADMIN nothing could be fixed.
+ * Commands that change instances first bring records and host back in line (a crash or a killed
+ * process may have left either behind), once their own input has been checked; listing changes
+ * nothing. Without CAP_NET_ADMIN nothing could be fixed.
  */
 async function reconcileFirst(): Promise<void> {
   if (!(await hasNetAdmin())) return
@@ -67,33 +69,37 @@ export async function reconcileNow(): Promise<ReconcileReport> {
 }
 
 export async function launch(options: LaunchOptions, progress: (p: LaunchProgress) => void): Promise<InstanceRow> {
+  // Its input is checked before reconcile changes anything on the host.
+  const spec = launchSpecOf(options)
+  await checkLaunchInput(spec)
   await reconcileFirst()
+  const interrupt = cancelOnInterrupt()
+  const record = await launchInstance(spec, { onProgress: progress, signal: interrupt.signal }).finally(() => interrupt.dispose())
+  if (!options.detach && !options.json) await followInstanceLog(record)
+  return row((await readInstance(record.name)) ?? record)
+}
+
+function launchSpecOf(options: LaunchOptions): LaunchSpec {
   const parts = serviceParts(options)
   const memoryBytes = options.memory === undefined ? undefined : parseSize(options.memory, '--memory')
   const storageBytes = options.storage === undefined ? undefined : parseSize(options.storage, '--storage')
   const vcpus = wholeNumber(options.cpus, '--cpus')
   const grace = wholeNumber(options.grace, '--grace')
-  const interrupt = cancelOnInterrupt()
-  const record = await launchInstance(
-    {
-      name: options.name, ...parts,
-      ...(memoryBytes === undefined ? {} : { memoryBytes }),
-      ...(storageBytes === undefined ? {} : { storageBytes }),
-      ...(vcpus === undefined ? {} : { vcpus }),
-      ...(grace === undefined ? {} : { guestGraceSeconds: grace }),
-      ...(options.vmm === undefined ? {} : { vmm: options.vmm }),
-      ...(options.image === undefined ? {} : { image: options.image }),
-      ...(options.accel === undefined ? {} : { accel: options.accel as AccelSetting }),
-      ...(options.docker ? { docker: true } : {}),
-      ...(options.bridge === undefined ? {} : { bridge: options.bridge }),
-      ...(options.forward?.length ? { forward: options.forward } : {}),
-      // commander's --no-rpc-check sets rpcCheck to false.
-      ...(options.rpcCheck === false ? { rpcCheck: false } : {})
-    },
-    { onProgress: progress, signal: interrupt.signal }
-  ).finally(() => interrupt.dispose())
-  if (!options.detach && !options.json) await followInstanceLog(record)
-  return row((await readInstance(record.name)) ?? record)
+  return {
+    name: options.name, ...parts,
+    ...(memoryBytes === undefined ? {} : { memoryBytes }),
+    ...(storageBytes === undefined ? {} : { storageBytes }),
+    ...(vcpus === undefined ? {} : { vcpus }),
+    ...(grace === undefined ? {} : { guestGraceSeconds: grace }),
+    ...(options.vmm === undefined ? {} : { vmm: options.vmm }),
+    ...(options.image === undefined ? {} : { image: options.image }),
+    ...(options.accel === undefined ? {} : { accel: options.accel as AccelSetting }),
+    ...(options.docker ? { docker: true } : {}),
+    ...(options.bridge === undefined ? {} : { bridge: options.bridge }),
+    ...(options.forward?.length ? { forward: options.forward } : {}),
+    // commander's --no-rpc-check sets rpcCheck to false.
+    ...(options.rpcCheck === false ? { rpcCheck: false } : {})
+  }
 }
 
 /** Ctrl-C during a launch cancels it, and the launch undoes what it made; a second Ctrl-C exits at once. */
@@ -108,8 +114,8 @@ function cancelOnInterrupt(): { signal: AbortSignal; dispose: () => void } {
   return { signal: controller.signal, dispose: () => void process.off('SIGINT', onInterrupt) }
 }
 
+/** Read-only: a VMM that died shows as ended here; the next command that changes things (or the app) gives its network back. */
 export async function list(): Promise<InstanceRow[]> {
-  await reconcileFirst()
   const { records, broken } = await listInstanceRecords()
   return [...(await Promise.all(records.map(row))), ...broken.map(brokenRow)].sort((a, b) => a.name.localeCompare(b.name))
 }
@@ -119,6 +125,7 @@ export async function down(name: string | undefined, options: { all?: boolean; f
   if (name !== undefined && options.all) throw invalidInput('name', 'give a name or --all, not both')
   const seconds = wholeNumber(options.timeout, '--timeout')
   const teardown = { ...(options.force ? { force: true } : {}), ...(options.purge ? { purge: true } : {}), ...(seconds === undefined ? {} : { graceMs: seconds * 1000 }) }
+  if (name !== undefined) checkInstanceName(name)
   await reconcileFirst()
   const names = name !== undefined ? [name] : (await listInstances()).map((r) => r.name)
   return Promise.all(names.map((n) => teardownInstance(n, teardown)))

@@ -9,14 +9,18 @@ function describeInventory(inventory: NetInventory): string {
   const lines: string[] = []
   lines.push(inventory.leases.length === 0 ? 'Leases: none' : 'Leases:')
   for (const l of inventory.leases) {
-    lines.push(`  ${l.state.padEnd(6)}  id ${String(l.id).padEnd(6)} ${l.tap.padEnd(15)} ${l.subnet.padEnd(18)} ${l.owner}  (TAP ${l.tapPresent ? 'present' : 'absent'}, ${l.rules} rules)`)
+    lines.push(`  ${l.state.padEnd(7)}  id ${String(l.id).padEnd(6)} ${l.tap.padEnd(15)} ${l.subnet.padEnd(18)} ${l.owner}  (TAP ${l.tapPresent ? 'present' : 'absent'}, ${l.rules} rules)`)
   }
   lines.push(inventory.taps.length === 0 ? 'TAP devices: none' : 'TAP devices:')
-  for (const t of inventory.taps) lines.push(`  ${t.state.padEnd(6)}  ${t.name} (${t.up ? 'up' : 'down'})`)
+  for (const t of inventory.taps) lines.push(`  ${t.state.padEnd(7)}  ${t.name} (${t.up ? 'up' : 'down'})`)
   lines.push(inventory.rules.length === 0 ? 'nftables rules: none' : 'nftables rules (table inet tangle_router):')
-  for (const r of inventory.rules) lines.push(`  ${r.state.padEnd(6)}  ${r.chain.padEnd(14)} ${r.kind.padEnd(11)} ${r.tap || '(not ours)'}  handle ${r.handle}`)
+  for (const r of inventory.rules) lines.push(`  ${r.state.padEnd(7)}  ${r.chain.padEnd(14)} ${r.kind.padEnd(11)} ${r.tap || '(not ours)'}  handle ${r.handle}`)
   const orphans = inventory.taps.filter((t) => t.state === 'orphan').length + inventory.rules.filter((r) => r.state === 'orphan').length
   lines.push(orphans === 0 ? 'No orphans.' : `${orphans} orphan${orphans === 1 ? '' : 's'}: \`bpvm net cleanup\` removes them.`)
+  const unknown = inventory.taps.filter((t) => t.state === 'unknown').length + inventory.rules.filter((r) => r.state === 'unknown').length
+  if (unknown > 0) {
+    lines.push(`${unknown} look-alike${unknown === 1 ? '' : 's'} (state unknown): named like ours but not provably made by this bpvm home, so never removed by bpvm; delete ${unknown === 1 ? 'it' : 'them'} by hand (ip link del, nft delete rule) if ${unknown === 1 ? 'it is' : 'they are'} yours.`)
+  }
   return lines.join('\n')
 }
 
@@ -34,7 +38,7 @@ export function registerNetCommands(program: Command): void {
 
   group
     .command('ls')
-    .description('list leases, TAP devices and nftables rules, each marked live, orphan, or other (another bpvm home\'s)')
+    .description('list leases, TAP devices and nftables rules, each marked live, orphan (this home made it; nothing holds it), other (another bpvm home\'s) or unknown (a look-alike)')
     .option('--json', 'print the result as JSON')
     .action(async (options: { json?: boolean }) => {
       await runAction(options.json, async () => (await net()).listNet(), describeInventory)
@@ -42,7 +46,7 @@ export function registerNetCommands(program: Command): void {
 
   group
     .command('cleanup')
-    .description('remove orphan TAP devices and rules (those no lease holds); says what it removed')
+    .description('remove orphan TAP devices and rules (tagged by this home, held by no lease; exactly what net ls marks orphan); says what it removed')
     .option('--json', 'print the result as JSON')
     .action(async (options: { json?: boolean }) => {
       await runAction(options.json, async () => (await net()).cleanupNet(), describeCleanup)

@@ -1,11 +1,12 @@
 import type { WebContents } from 'electron'
-import { CHANNELS } from '../../shared/api'
+import { CHANNELS, type ApiEvents } from '../../shared/api'
 import { validateCall } from '../../shared/api/validate'
 import { EVENT_CHANNEL, type EventMessage } from '../../preload/bridgeChannels'
 import type { ApiBackend } from '../backend/apiBackend'
 import { isOwnFrameUrl } from '../security'
 import { registerShellHandlers, type ShellServices } from './shellHandlers'
 import { handleTrusted, type IpcRegistrar } from './trustedHandler'
+import { createWindowLogOwners } from './windowLogOwners'
 
 /** The part of a window's web contents that events need. */
 export type EventReceiver = Pick<WebContents, 'isDestroyed' | 'send'> & { readonly mainFrame: { readonly url: string } }
@@ -20,20 +21,32 @@ export interface ApiHandlerOptions {
 /**
  * One invoke handler per API channel (no catch-all, so an unknown channel has no handler at
  * all): the sender must be our page, the request must pass the channel's schema, and only then
- * does the runtime see it. Returns the way to stop forwarding events.
+ * does the runtime see it. Log subscriptions belong to the window that made them (see
+ * windowLogOwners). Returns the way to stop forwarding events.
  */
 export function registerApiHandlers(ipc: IpcRegistrar, backend: ApiBackend, options: ApiHandlerOptions): () => void {
+  const logOwners = createWindowLogOwners(backend)
   for (const channel of CHANNELS.keys()) {
-    handleTrusted(ipc, channel, async (request) => {
+    handleTrusted(ipc, channel, async (request, event) => {
       const call = validateCall(channel, request)
-      return call.ok ? backend.call(call.value.channel, call.value.request) : call
+      if (!call.ok) return call
+      const forward = () => backend.call(call.value.channel, call.value.request)
+      if (call.value.channel === 'logs:subscribe') return logOwners.subscribe(event.sender, forward)
+      const result = await forward()
+      if (result.ok && call.value.channel === 'logs:unsubscribe') logOwners.unsubscribed((call.value.request as { id: string }).id)
+      return result
     })
   }
   registerShellHandlers(ipc, options.shell)
+  const showsOurPage = (contents: EventReceiver): boolean => !contents.isDestroyed() && isOwnFrameUrl(contents.mainFrame.url)
   return backend.onEvent((event, payload) => {
     const message: EventMessage = { event, payload }
-    for (const contents of options.windows()) {
-      if (!contents.isDestroyed() && isOwnFrameUrl(contents.mainFrame.url)) contents.send(EVENT_CHANNEL, message)
+    // A log's chunks go to the window that subscribed only.
+    if (event === 'logs:chunk') {
+      const owner = logOwners.ownerOf((payload as ApiEvents['logs:chunk']).subscription)
+      if (owner && showsOurPage(owner)) owner.send(EVENT_CHANNEL, message)
+      return
     }
+    for (const contents of options.windows()) if (showsOurPage(contents)) contents.send(EVENT_CHANNEL, message)
   })
 }

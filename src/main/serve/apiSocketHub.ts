@@ -2,6 +2,7 @@ import type { RawData, WebSocket } from 'ws'
 import { API_ERROR_CODES, type ApiEventName, type ApiEvents, type LogSubscription } from '../../shared/api'
 import { validateCall } from '../../shared/api/validate'
 import { fail, type ErrorInfo, type Result } from '../../shared/result'
+import { createLogOwners } from '../backend/logOwners'
 import type { ApiBackend } from '../backend/apiBackend'
 import { toErrorInfo } from '../runtime/errors'
 import { clientFrameSchema, type CallId, type ServerFrame } from './socketProtocol'
@@ -44,8 +45,7 @@ const asBuffer = (data: RawData): Buffer => (Buffer.isBuffer(data) ? data : Arra
 export function createApiSocketHub(backend: ApiBackend, options: HubOptions = {}): ApiSocketHub {
   const sockets = new Set<WebSocket>()
   const inFlight = new Map<WebSocket, number>()
-  /** Log subscription id → the socket that made it. */
-  const subscribers = new Map<string, WebSocket>()
+  const logOwners = createLogOwners<WebSocket>(backend)
   // A page that connects late (or again) learns the runtime's state without waiting for a change.
   let lastStatus: ApiEvents['backend:status'] | undefined
 
@@ -58,14 +58,9 @@ export function createApiSocketHub(backend: ApiBackend, options: HubOptions = {}
     socket.send(JSON.stringify(frame))
   }
 
-  const unsubscribe = (id: string): void => {
-    subscribers.delete(id)
-    void backend.call('logs:unsubscribe', { id }).catch(() => undefined)
-  }
-
   const stopListening = backend.onEvent((event, payload) => {
     if (event === 'logs:chunk') {
-      const owner = subscribers.get((payload as ApiEvents['logs:chunk']).subscription)
+      const owner = logOwners.ownerOf((payload as ApiEvents['logs:chunk']).subscription)
       if (owner) send(owner, { event, payload })
       return
     }
@@ -88,12 +83,10 @@ export function createApiSocketHub(backend: ApiBackend, options: HubOptions = {}
       result = fail(toErrorInfo(error))
     }
     if (result.ok && checked.value.channel === 'logs:subscribe') {
-      const { id: subscription } = result.value as LogSubscription
       // The socket may have gone while the subscription was being made.
-      if (sockets.has(socket)) subscribers.set(subscription, socket)
-      else unsubscribe(subscription)
+      logOwners.add((result.value as LogSubscription).id, socket, sockets.has(socket))
     }
-    if (result.ok && checked.value.channel === 'logs:unsubscribe') subscribers.delete((checked.value.request as { id: string }).id)
+    if (result.ok && checked.value.channel === 'logs:unsubscribe') logOwners.forget((checked.value.request as { id: string }).id)
     send(socket, { id, result })
   }
 
@@ -134,7 +127,7 @@ export function createApiSocketHub(backend: ApiBackend, options: HubOptions = {}
       socket.once('close', () => {
         sockets.delete(socket)
         inFlight.delete(socket)
-        for (const [id, owner] of subscribers) if (owner === socket) unsubscribe(id)
+        logOwners.release(socket)
       })
       if (lastStatus) send(socket, { event: 'backend:status', payload: lastStatus })
     },

@@ -76,6 +76,8 @@ export function instancePaths(name: string, dirs = appDirs()) {
     socket: join(state, 'vmm.sock'),
     /** Held for the whole of a launch: one launch per name at a time, and reconcile keeps its hands off. */
     launchLock: join(state, 'launch.lock'),
+    /** Held while the instance is being stopped (teardown) or ended (its VMM found dead): one of them names the outcome. */
+    stopLock: join(state, 'stop.lock'),
     /** The guest's vsock on the host (cloud-hypervisor's, or the vsock daemon's): guest-initiated connections to port P arrive on `vsock.sock_<P>`. */
     vsock: join(state, 'vsock.sock'),
     /** QEMU's vhost-user vsock daemon: the socket QEMU connects to, and its log. */

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises'
+import { lstat, mkdir, rm } from 'node:fs/promises'
 import { totalmem } from 'node:os'
 import { BpvmError, invalidInput, toErrorInfo } from '../errors'
 import { defaultChain } from '../disk/serviceEnv'
@@ -11,7 +11,7 @@ import { requireNetAdmin } from '../net/netAdmin'
 import { HOST_NET } from '../net/netContext'
 import { ownerTag } from '../net/ownerTag'
 import { addVmRules, removeVmRules } from '../net/vmNetRules'
-import { readAppSettings } from '../settings/appSettings'
+import { readAppSettings, type AppSettings } from '../settings/appSettings'
 import { readNetworkSettings } from '../settings/networkSettings'
 import { withFileLock } from '../state/fileLock'
 import { processStartTime } from '../state/processIdentity'
@@ -27,7 +27,7 @@ import { CLOUD_HYPERVISOR_PROGRAM, launchDefaults } from './launchDefaults'
 import { checkLaunchSpec, rewriteLoopbackUrl, type CheckedLaunch, type LaunchSpec } from './launchSpec'
 import { planLoopbackForwards } from './loopbackForwards'
 import { requireRpcAnswers } from './rpcPreflight'
-import { checkInstanceName, instancePaths, readInstance, writeInstance, type InstanceRecord } from './instanceRecord'
+import { checkInstanceName, instancePaths, readInstance, writeInstance, type InstancePaths, type InstanceRecord } from './instanceRecord'
 import { launchLog } from './logs/launchLog'
 import { rotateIfNeeded } from './logs/rotateLog'
 import { logPaths } from './logs/logStreams'
@@ -59,11 +59,21 @@ export interface LaunchOptions {
 export async function launchInstance(input: LaunchSpec, options: LaunchOptions = {}): Promise<InstanceRecord> {
   const name = checkInstanceName(input.name)
   const paths = instancePaths(name)
+  // A first launch of a name that fails before its record is written leaves no directory behind.
+  const made = { state: !(await pathExists(paths.state)), disks: !(await pathExists(paths.disks)) }
   await mkdir(paths.logs, { recursive: true, mode: 0o700 })
   // Held until the launch ends: a second launch of the name is refused at once, and a
   // concurrent reconcile leaves this launch's lease alone before its record exists.
   try {
-    return await withFileLock(paths.launchLock, () => launchLocked(input, options), { timeoutMs: 0 })
+    return await withFileLock(
+      paths.launchLock,
+      () =>
+        launchLocked(input, options).catch(async (error: unknown) => {
+          if (!(await readInstance(name).catch(() => 'unreadable'))) await removeMadeDirs(paths, made)
+          throw error
+        }),
+      { timeoutMs: 0 }
+    )
   } catch (error) {
     if (error instanceof BpvmError && error.code === 'LOCK_TIMEOUT' && error.details?.lockFile === paths.launchLock) {
       throw new BpvmError('INSTANCE_EXISTS', `name: ${name} is being launched by another bpvm process`, { field: 'name' })
@@ -72,11 +82,17 @@ export async function launchInstance(input: LaunchSpec, options: LaunchOptions =
   }
 }
 
-async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<InstanceRecord> {
-  const settings = await readAppSettings()
-  const spec = checkLaunchSpec(input, await launchDefaults(settings))
+/** The spec checked and completed with the defaults, as a launch would: callers check their input with it before anything else. */
+export async function checkLaunchInput(input: LaunchSpec, settings?: AppSettings): Promise<CheckedLaunch> {
+  const spec = checkLaunchSpec(input, await launchDefaults(settings ?? (await readAppSettings())))
   // QEMU would spend seconds of kernel time setting up shared guest memory before failing.
   if (spec.memoryBytes > totalmem()) throw invalidInput('memory', `${spec.memoryBytes / 1024 ** 2} MiB is more than this host has (${Math.floor(totalmem() / 1024 ** 2)} MiB)`)
+  return spec
+}
+
+async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<InstanceRecord> {
+  const settings = await readAppSettings()
+  const spec = await checkLaunchInput(input, settings)
   const paths = instancePaths(spec.name)
   const existing = await readInstance(spec.name)
   if (existing && existing.phase !== 'stopped') {
@@ -187,6 +203,22 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
     if (record) await writeInstance({ ...record, process: undefined, launcher: undefined, phase: 'stopped', outcome: { status: 'Error', reason: message, at: new Date().toISOString() } })
     throw new BpvmError(info.code, message, { ...info.details, step })
   }
+}
+
+/**
+ * The directories a failed first launch made, and only those: it never had a record, so they hold
+ * nothing but its own launch log (the error goes to the caller) and its lock, released just after.
+ */
+async function removeMadeDirs(paths: InstancePaths, made: { state: boolean; disks: boolean }): Promise<void> {
+  if (made.disks) await rm(paths.disks, { recursive: true, force: true }).catch(() => undefined)
+  if (made.state) await rm(paths.state, { recursive: true, force: true }).catch(() => undefined)
+}
+
+async function pathExists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false
+  )
 }
 
 function driverFor(spec: CheckedLaunch, onNote: (note: string) => void): VmmDriver {

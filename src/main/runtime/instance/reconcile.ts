@@ -1,16 +1,14 @@
 import { LeaseStore } from '../net/leaseStore'
 import { HOST_NET } from '../net/netContext'
-import { cleanupOrphans } from '../net/netInventory'
+import { cleanupOrphans, releaseLeaseHoldings } from '../net/netInventory'
 import { isLockHeld } from '../state/fileLock'
 import { isProcessAlive } from '../state/processIdentity'
-import { stopDetachedVmm } from '../vmm/vmmProcess'
 import { startBridge } from '../bridge/bridgeProcess'
 import { reconcileVsockRouter, type VsockRouterReconcile } from '../bridge/vsockRouter'
 import { vsockCid } from '../vmm/vmSpec'
 import { instancePaths, isInstanceName, listInstances, writeInstance, type InstanceRecord } from './instanceRecord'
-import { instanceStatus } from './instanceStatus'
 import { launchLog } from './logs/launchLog'
-import { releaseHostResources } from './releaseHostResources'
+import { endIfDead } from './endInstance'
 import { stopStrayProcesses } from './strayProcesses'
 
 export interface ReconcileReport {
@@ -34,27 +32,19 @@ export interface ReconcileReport {
  * Brings the records and the host back in line after a crash or a killed process: a live VMM
  * is kept; a dead one's instance is marked ended and its network cleaned; a half-done launch
  * whose launcher died is undone; leases, TAPs, rules and VMM processes that belong to no
- * instance are removed. Only things bpvm named are touched.
+ * instance are removed. Only what this home provably made is touched: what its leases and
+ * records name, and TAPs carrying its tag; look-alikes are left (`bpvm net ls` reports them).
  */
 export async function reconcile(): Promise<ReconcileReport> {
   const report: ReconcileReport = { live: [], ended: [], interrupted: [], releasedLeases: [], removedTaps: [], removedRulesOf: [], killedVmms: [], restartedBridges: [] }
   for (const record of await listInstances()) {
-    if (record.phase === 'stopped') continue
-    const vmmAlive = record.process !== undefined && (await isProcessAlive(record.process))
-    const launcherAlive = record.phase === 'launching' && record.launcher !== undefined && (await isProcessAlive(record.launcher))
-    if (launcherAlive) continue
-    if (record.phase === 'launching') {
-      if (record.process) await stopDetachedVmm(record.process, 2_000)
-      await endInstance(record, { status: 'Error', reason: 'the launch was interrupted (its process died) and has been undone' })
-      report.interrupted.push(record.name)
-    } else if (vmmAlive) {
+    const check = await endIfDead(record)
+    if (typeof check === 'object') {
+      if (check.interrupted) report.interrupted.push(check.name)
+      else report.ended.push({ name: check.name, status: check.status, reason: check.reason })
+    } else if (check === 'live') {
       report.live.push(record.name)
       if (await restartDeadBridge(record)) report.restartedBridges.push(record.name)
-    } else {
-      const status = await instanceStatus(record)
-      const outcome = status.status === 'Finished' ? { status: 'Finished' as const, reason: status.reason } : { status: 'Error' as const, reason: status.reason }
-      await endInstance(record, outcome)
-      report.ended.push({ name: record.name, ...outcome })
     }
   }
   const liveRecords = (await listInstances()).filter((r) => r.phase !== 'stopped')
@@ -68,6 +58,10 @@ export async function reconcile(): Promise<ReconcileReport> {
     // name has no directory of ours to look in (and the lease is released).
     const launching = isInstanceName(lease.owner) && (await isLockHeld(instancePaths(lease.owner).launchLock))
     if (!live.has(lease.owner) && !launching) {
+      // The lease proves its TAP and rules are ours: they go first, then the lease.
+      const given = await releaseLeaseHoldings(HOST_NET, lease)
+      report.removedTaps.push(...given.removedTaps)
+      report.removedRulesOf.push(...given.removedRulesOf)
       await leases.release(lease.owner)
       report.releasedLeases.push(lease.owner)
     }
@@ -77,12 +71,6 @@ export async function reconcile(): Promise<ReconcileReport> {
   report.removedRulesOf.push(...cleaned.removedRulesOf)
   report.killedVmms.push(...(await stopStrayProcesses(live)))
   return report
-}
-
-async function endInstance(record: InstanceRecord, outcome: { status: 'Finished' | 'Error'; reason: string }): Promise<void> {
-  await releaseHostResources(record)
-  await writeInstance({ ...record, phase: 'stopped', outcome: { ...outcome, at: new Date().toISOString() } })
-  await launchLog(instancePaths(record.name).launchLog).append('reconcile', `${outcome.status}: ${outcome.reason}`)
 }
 
 /**

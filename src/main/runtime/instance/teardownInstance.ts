@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BpvmError } from '../errors'
 import { readAppSettings } from '../settings/appSettings'
+import { withFileLock } from '../state/fileLock'
 import { isProcessAlive } from '../state/processIdentity'
 import { stopDetachedVmm } from '../vmm/vmmProcess'
 import { checkInstanceName, instancePaths, purgeInstance, readInstance, writeInstance, type InstanceRecord } from './instanceRecord'
@@ -34,8 +35,35 @@ export interface TeardownReport {
  * down, is cleaned up quietly. Disks stay unless `purge`.
  */
 export async function teardownInstance(name: string, options: TeardownOptions = {}): Promise<TeardownReport> {
-  const record = await readInstance(checkInstanceName(name))
-  if (!record) throw new BpvmError('INSTANCE_NOT_FOUND', `no instance called ${name}`, { name })
+  const paths = instancePaths(checkInstanceName(name))
+  const notFound = () => new BpvmError('INSTANCE_NOT_FOUND', `no instance called ${name}`, { name })
+  if (!(await readInstance(name))) throw notFound()
+  // Another teardown of it may be waiting out its grace: this one waits for it, then finds it stopped.
+  const graceMs = options.graceMs ?? (await readAppSettings()).graceSeconds * 1000
+  return holdingStopLock(paths.stopLock, graceMs + 20_000, async () => {
+    // Read again under the lock: the VM may have been ended (or purged) meanwhile.
+    const record = await readInstance(name)
+    if (!record) throw notFound()
+    return teardownLocked(record, options, graceMs)
+  })
+}
+
+/**
+ * The stop lock keeps the service's watch from ending the instance under a teardown. On a full
+ * disk the lock file itself cannot be written: the teardown then goes on without it, since
+ * `down --purge` is how a user frees the disk.
+ */
+async function holdingStopLock<T>(file: string, timeoutMs: number, work: () => Promise<T>): Promise<T> {
+  try {
+    return await withFileLock(file, work, { timeoutMs })
+  } catch (error) {
+    if (error instanceof BpvmError && error.code === 'DISK_FULL' && error.details?.file === file) return work()
+    throw error
+  }
+}
+
+async function teardownLocked(record: InstanceRecord, options: TeardownOptions, graceSettingMs: number): Promise<TeardownReport> {
+  const { name } = record
   const paths = instancePaths(name)
   let stopped: TeardownReport['stopped'] = 'already'
   // How it stood when the user asked: what the teardown then did is not a failure of the VM.
@@ -45,7 +73,7 @@ export async function teardownInstance(name: string, options: TeardownOptions = 
   if (identity && (await isProcessAlive(identity))) {
     before = await instanceStatus(record)
     if (!options.force && (await detachedPowerButton(record.vmm, paths.socket))) {
-      graceMs = options.graceMs ?? (await readAppSettings()).graceSeconds * 1000
+      graceMs = graceSettingMs
       const deadline = Date.now() + graceMs
       while (Date.now() < deadline && (await isProcessAlive(identity))) await sleep(100)
     }
