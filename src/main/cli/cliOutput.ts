@@ -1,13 +1,14 @@
 import { CommanderError } from 'commander'
 import { toErrorInfo } from '../runtime/errors'
 import { fail, ok, type ErrorInfo, type Result } from '../../shared/result'
+import { escapeControls } from '../../shared/terminalText'
 
 /** Exit codes: 1 when the work failed, 2 when the command line itself was wrong. */
 export const EXIT_FAILURE = 1
 export const EXIT_USAGE = 2
 
-/** Messages may quote user input; the error must stay one line on stderr. */
-const oneLine = (text: string): string => text.replace(/\s*[\r\n]+\s*/g, ' ').trim()
+/** Messages may quote user input: the error stays one line on stderr, its control characters written out. */
+const oneLine = (text: string): string => escapeControls(text.replace(/\s*[\r\n]+\s*/g, ' ').trim())
 
 function writeJson<T>(result: Result<T>): void {
   process.stdout.write(`${JSON.stringify(result)}\n`)
@@ -36,7 +37,7 @@ export async function runAction<T>(json: boolean | undefined, work: () => Promis
   else {
     // A command that printed as it went (`logs`) has nothing left to summarise.
     const text = human(value)
-    if (text !== '') process.stdout.write(`${text}\n`)
+    if (text !== '') process.stdout.write(`${escapeControls(text, { keepLines: true })}\n`)
   }
 }
 

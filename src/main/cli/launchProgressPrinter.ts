@@ -1,5 +1,6 @@
 import type { LaunchProgress } from '../runtime/instance/launchInstance'
 import { formatSize } from '../runtime/disk/parseSize'
+import { escapeControls } from '../../shared/terminalText'
 
 const DOWNLOAD_LINE_EVERY_MS = 1_000
 
@@ -11,7 +12,7 @@ export function launchProgressPrinter(write: (line: string) => void = (line) => 
   let lastDownloadLine = 0
   return (p) => {
     if (p.bytes === undefined) {
-      write(`bpvm: [${p.step}] ${p.message}\n`)
+      write(`bpvm: [${p.step}] ${escapeControls(p.message)}\n`)
       return
     }
     const now = Date.now()
@@ -20,6 +21,6 @@ export function launchProgressPrinter(write: (line: string) => void = (line) => 
     lastDownloadLine = now
     const total = p.totalBytes === undefined ? '' : ` of ${formatSize(p.totalBytes)}`
     const percent = p.percent === undefined ? '' : ` (${Math.floor(p.percent)} %)`
-    write(`bpvm: [${p.step}] ${p.message}: ${formatSize(p.bytes)}${total}${percent}\n`)
+    write(`bpvm: [${p.step}] ${escapeControls(p.message)}: ${formatSize(p.bytes)}${total}${percent}\n`)
   }
 }

@@ -1,4 +1,4 @@
-import { BpvmError, invalidInput } from '../runtime/errors'
+import { namingTheOption } from './optionNames'
 import { parseSize } from '../runtime/disk/parseSize'
 import { DEFAULT_APP_SETTINGS, checkAppSettingsPatch, readAppSettings, updateAppSettings, type AppSettings } from '../runtime/settings/appSettings'
 
@@ -41,15 +41,6 @@ function patchOf(options: SettingsOptions): Record<string, unknown> {
   return Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined))
 }
 
-/** The runtime names the setting (`graceSeconds: …`); on the command line the option is the name to show. */
-function namingTheOption(error: unknown): unknown {
-  if (!(error instanceof BpvmError) || error.code !== 'INVALID_INPUT') return error
-  const setting = error.details?.field
-  if (typeof setting !== 'string' || !(setting in OPTION_OF)) return error
-  const option = OPTION_OF[setting as keyof AppSettings]
-  return invalidInput(option, error.message.slice(`${setting}: `.length))
-}
-
 /**
  * Shows the settings, after applying the options given. `--reset` starts from the defaults,
  * then applies any other option given with it.
@@ -60,6 +51,6 @@ export async function configureSettings(options: SettingsOptions): Promise<AppSe
     if (options.reset) return await updateAppSettings({ ...DEFAULT_APP_SETTINGS, ...patch })
     return Object.keys(patch).length > 0 ? await updateAppSettings(patch) : await readAppSettings()
   } catch (error) {
-    throw namingTheOption(error)
+    throw namingTheOption(error, OPTION_OF)
   }
 }

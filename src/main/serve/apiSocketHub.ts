@@ -2,6 +2,7 @@ import type { RawData, WebSocket } from 'ws'
 import { API_ERROR_CODES, type ApiEventName, type ApiEvents, type LogSubscription } from '../../shared/api'
 import { validateCall } from '../../shared/api/validate'
 import { fail, type ErrorInfo, type Result } from '../../shared/result'
+import { escapeControls } from '../../shared/terminalText'
 import { createLogOwners } from '../backend/logOwners'
 import type { ApiBackend } from '../backend/apiBackend'
 import { toErrorInfo } from '../runtime/errors'
@@ -30,7 +31,8 @@ export interface HubOptions {
 }
 
 const cut = (value: unknown, max = 200): string => {
-  const text = JSON.stringify(value) ?? 'undefined'
+  // JSON writes C0 controls as escapes; the rest (C1, bidirectional) are a browser's choice too.
+  const text = escapeControls(JSON.stringify(value) ?? 'undefined')
   return text.length > max ? `${text.slice(0, max)}…` : text
 }
 

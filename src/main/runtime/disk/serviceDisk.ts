@@ -47,6 +47,16 @@ export async function buildServiceDisk(request: ServiceDiskRequest, options: Bui
   )
 }
 
+/**
+ * Every input of a service disk but where it goes, checked as a build would check it: a launch
+ * asks this first, before it changes anything.
+ */
+export async function checkServiceInput(request: Omit<ServiceDiskRequest, 'out' | 'replace'>): Promise<void> {
+  launchScript(serviceEnvironment(request.env), serviceArguments(request.args))
+  await checkBinary(request.binary)
+  if (request.keystore !== undefined) await readKeystore(request.keystore)
+}
+
 /** The binary's real path (a symlink to it is fine: the file itself is copied). */
 async function checkBinary(binary: string): Promise<string> {
   if (typeof binary !== 'string' || binary === '') throw invalidInput('--binary', 'is required')

@@ -2,6 +2,7 @@ import { lstat, mkdir, rm } from 'node:fs/promises'
 import { totalmem } from 'node:os'
 import { BpvmError, invalidInput, toErrorInfo } from '../errors'
 import { defaultChain } from '../disk/serviceEnv'
+import { checkServiceInput } from '../disk/serviceDisk'
 import { cancelled } from '../image/httpClient'
 import type { UbuntuPullProgress } from '../image/ubuntuImage'
 import { resolveEgress } from '../net/hostNetwork'
@@ -87,6 +88,7 @@ export async function checkLaunchInput(input: LaunchSpec, settings?: AppSettings
   const spec = checkLaunchSpec(input, await launchDefaults(settings ?? (await readAppSettings())))
   // QEMU would spend seconds of kernel time setting up shared guest memory before failing.
   if (spec.memoryBytes > totalmem()) throw invalidInput('memory', `${spec.memoryBytes / 1024 ** 2} MiB is more than this host has (${Math.floor(totalmem() / 1024 ** 2)} MiB)`)
+  await checkServiceInput(spec)
   return spec
 }
 
