@@ -11,6 +11,7 @@ import { describeAsRoot, describeWithPrograms } from '../support/prerequisites'
 import { DEAD_PROCESS, recordFixture } from '../support/recordFixture'
 import { envelope } from '../support/runCli'
 import { useTempDirs } from '../support/tempDirs'
+import { FULL_STATE_DIR } from '../support/fullStateDir'
 
 const SERVICE = `#!/bin/sh
 echo "svc: up"
@@ -18,15 +19,6 @@ trap 'exit 0' INT TERM
 while :; do sleep 1; done
 `
 
-// In a mount namespace of its own: a 1 MiB tmpfs over the state dir ($0), holding a copy of the
-// state in $1, filled to the last byte; then the command; then what is left there, listed into $2.
-const FULL_STATE_DIR = [
-  'mount -t tmpfs -o size=1M tmpfs "$0" || exit 1',
-  'cp -a "$1"/. "$0"/ || exit 1',
-  'head -c 2M /dev/zero > "$0/filler" 2>/dev/null',
-  'listing=$2; shift 2; "$@"; status=$?',
-  'find "$0" ! -type d ! -name filler > "$listing"; exit $status'
-].join('; ')
 
 // A page of another program on this host's loopback: answers every request with an empty page and
 // prints the Cookie header each request brought, one JSON line each.

@@ -5,18 +5,9 @@ import { useNetns } from '../support/netns'
 import { describeAsRoot, describeWithPrograms } from '../support/prerequisites'
 import { envelope, runCli } from '../support/runCli'
 import { useTempDirs } from '../support/tempDirs'
+import { FULL_STATE_DIR } from '../support/fullStateDir'
 import { DEAD_PROCESS, recordFixture } from '../support/recordFixture'
 
-// In a mount namespace of its own: a 1 MiB tmpfs over the state dir ($0), holding a copy of the
-// state prepared in $1 and filled up to the last byte; then the command; then what is left there,
-// listed into $2, before the namespace and the tmpfs go.
-const FULL_STATE_DIR = [
-  'mount -t tmpfs -o size=1M tmpfs "$0" || exit 1',
-  'cp -a "$1"/. "$0"/ || exit 1',
-  'head -c 2M /dev/zero > "$0/filler" 2>/dev/null',
-  'listing=$2; shift 2; "$@"; status=$?',
-  'find "$0" ! -type d ! -name filler > "$listing"; exit $status'
-].join('; ')
 
 /** A record of an instance whose VMM died while no bpvm process watched. */
 const deadRecord = (name: string) => recordFixture(name, 9, { process: DEAD_PROCESS })
