@@ -40,6 +40,6 @@ export async function runCli(args: readonly string[], options: CliRunOptions = {
 }
 
 /** The JSON envelope the CLI printed with `--json`. */
-export function envelope(run: CliRun): { ok: boolean; value?: unknown; error?: { code: string; message: string } } {
-  return JSON.parse(run.stdout) as { ok: boolean; value?: unknown; error?: { code: string; message: string } }
+export function envelope(run: CliRun): { ok: boolean; value?: unknown; error?: { code: string; message: string; details?: Record<string, unknown> } } {
+  return JSON.parse(run.stdout) as { ok: boolean; value?: unknown; error?: { code: string; message: string; details?: Record<string, unknown> } }
 }
