@@ -1,7 +1,9 @@
+import type { ErrorCode } from './errorCodes'
+
 /** Errors cross every boundary (worker, CLI, IPC, HTTP) as data, never as thrown objects. */
 export interface ErrorInfo {
-  /** Stable, machine-readable code, e.g. `INVALID_INPUT`, `SOURCE_NOT_FOUND`. */
-  code: string
+  /** Stable, machine-readable code, e.g. `INVALID_INPUT`, `SOURCE_NOT_FOUND`: one of the catalogue's. */
+  code: ErrorCode
   message: string
   details?: Record<string, unknown>
 }

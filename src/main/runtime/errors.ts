@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../shared/errorCodes'
 import type { ErrorInfo } from '../../shared/result'
 
 /**
@@ -7,7 +8,7 @@ import type { ErrorInfo } from '../../shared/result'
  */
 export class BpvmError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: Record<string, unknown>
   ) {

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { channel, noRequest } from './channel'
 import type { TaskInfo } from './tasks'
+import type { InstanceStatus, TeardownResult } from '../vocabulary'
 
 /** The longest teardown grace period, in seconds, a request or the grace setting may ask for. */
 export const MAX_GRACE_SECONDS = 3_600
@@ -59,7 +60,8 @@ export const launchRequestSchema = z
 
 export type LaunchRequest = z.infer<typeof launchRequestSchema>
 
-export type InstanceStatusName = 'NotStarted' | 'Pending' | 'Running' | 'Finished' | 'Error' | 'Unknown'
+/** An instance's status (the shared vocabulary's). */
+export type InstanceStatusName = InstanceStatus
 
 /** One host port a service asked for (RequestPort): `url` reaches the same port on the guest. */
 export interface BridgePort {
@@ -150,13 +152,7 @@ export type TeardownRequest = z.infer<typeof teardownRequestSchema>
 export const teardownAllRequestSchema = teardownRequestSchema.omit({ name: true })
 export type TeardownAllRequest = z.infer<typeof teardownAllRequestSchema>
 
-export interface TeardownResult {
-  name: string
-  status: InstanceStatusName
-  reason: string
-  stopped: 'already' | 'graceful' | 'killed'
-  purged: boolean
-}
+export type { TeardownResult }
 
 export const instancesApi = {
   /** Starts a launch as a task; its progress arrives as `tasks:progress` events. */

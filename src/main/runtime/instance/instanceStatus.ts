@@ -1,10 +1,11 @@
+import type { InstanceStatus } from '../../../shared/vocabulary'
 import { isProcessAlive } from '../state/processIdentity'
 import type { GuestMarker } from '../vmm/guestMarkers'
 import { detachedVmState } from './vmmControl'
 import { instancePaths, type InstanceRecord } from './instanceRecord'
 import { guestLogFacts, type CloudInitProblem } from './serviceMarkers'
 
-export type InstanceStatus = 'NotStarted' | 'Pending' | 'Running' | 'Finished' | 'Error' | 'Unknown'
+export type { InstanceStatus }
 
 export interface StatusReport {
   status: InstanceStatus

@@ -1,3 +1,4 @@
+import type { LaunchStep } from '../../../shared/vocabulary'
 import { lstat, mkdir, rm } from 'node:fs/promises'
 import { totalmem } from 'node:os'
 import { BpvmError, invalidInput, toErrorInfo } from '../errors'
@@ -35,7 +36,7 @@ import { logPaths } from './logs/logStreams'
 import { guestLogFacts } from './serviceMarkers'
 import { UndoStack } from './undoStack'
 
-export type LaunchStep = 'check' | 'image' | 'lease' | 'disks' | 'tap' | 'bridge' | 'vmm' | 'rules' | 'running'
+export type { LaunchStep }
 
 export interface LaunchProgress {
   step: LaunchStep

@@ -1,3 +1,4 @@
+import type { TeardownResult } from '../../../shared/vocabulary'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BpvmError } from '../errors'
 import { readAppSettings } from '../settings/appSettings'
@@ -5,7 +6,7 @@ import { withFileLock } from '../state/fileLock'
 import { isProcessAlive } from '../state/processIdentity'
 import { stopDetachedVmm } from '../vmm/vmmProcess'
 import { checkInstanceName, instancePaths, purgeInstance, readInstance, writeInstance, type InstanceRecord } from './instanceRecord'
-import { instanceStatus, type InstanceStatus, type StatusReport } from './instanceStatus'
+import { instanceStatus, type StatusReport } from './instanceStatus'
 import { launchLog } from './logs/launchLog'
 import { detachedPowerButton } from './vmmControl'
 import { stopInstanceBridge } from './instanceBridge'
@@ -20,14 +21,8 @@ export interface TeardownOptions {
   purge?: boolean
 }
 
-export interface TeardownReport {
-  name: string
-  status: InstanceStatus
-  reason: string
-  /** How the VMM ended: it was already gone, the guest powered off, or it was killed. */
-  stopped: 'already' | 'graceful' | 'killed'
-  purged: boolean
-}
+/** What a teardown did (the shared vocabulary's TeardownResult). */
+export type TeardownReport = TeardownResult
 
 /**
  * Stops an instance and gives back everything it holds: the VMM process, its nftables rules,

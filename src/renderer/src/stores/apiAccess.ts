@@ -2,6 +2,7 @@ import type { ApiEventName, ApiEvents, BpvmApi } from '../../../shared/api'
 import type { ShellApi } from '../../../shared/api/shell'
 import { fail, type ErrorInfo, type Result } from '../../../shared/result'
 import { connectApi } from '../api/connectApi'
+import { ERROR_CODES } from '../../../shared/errorCodes'
 
 function useApi(): BpvmApi {
   return connectApi()
@@ -14,7 +15,7 @@ export function useShell(): ShellApi | undefined {
 
 /** Turns anything thrown on the way (a missing handler, a dead bridge) into error data. */
 function callFailed(cause: unknown): ErrorInfo {
-  return { code: 'IPC_FAILED', message: cause instanceof Error ? cause.message : String(cause) }
+  return { code: ERROR_CODES.IPC_FAILED, message: cause instanceof Error ? cause.message : String(cause) }
 }
 
 /** Runs one call; a rejection (or a throw) becomes a failed Result instead of an exception. */

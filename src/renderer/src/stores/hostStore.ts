@@ -4,6 +4,7 @@ import { API_ERROR_CODES } from '../../../shared/api/channel'
 import type { DoctorReport } from '../../../shared/api/host'
 import type { ErrorInfo } from '../../../shared/result'
 import { connectApi } from '../api/connectApi'
+import { ERROR_CODES } from '../../../shared/errorCodes'
 
 /** What this host has of the external programs the runtime needs, as last reported by the runtime. */
 export const useHostStore = defineStore('host', () => {
@@ -29,7 +30,7 @@ export const useHostStore = defineStore('host', () => {
       }
     } catch (cause) {
       // The preload's invoke() rejects when main has no handler for the channel.
-      error.value = { code: 'IPC_FAILED', message: cause instanceof Error ? cause.message : String(cause) }
+      error.value = { code: ERROR_CODES.IPC_FAILED, message: cause instanceof Error ? cause.message : String(cause) }
     } finally {
       loading.value = false
     }

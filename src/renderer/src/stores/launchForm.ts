@@ -1,6 +1,7 @@
 import type { LaunchRequest } from '../../../shared/api/instances'
 import { isLoopbackHost } from '../../../shared/loopbackHost'
 import { fieldMapper, type FieldErrors } from './fieldErrors'
+import { ERROR_CODES, type ErrorCode } from '../../../shared/errorCodes'
 
 export interface KeyValueRow {
   /** Stable key for the list (rows are added and removed). */
@@ -259,4 +260,4 @@ export const launchFieldOf = fieldMapper({
 })
 
 /** Errors that mean the host is missing something, not that the form is wrong: the Host view says how to fix them. */
-export const HOST_ERROR_CODES = new Set(['NET_ADMIN_REQUIRED', 'PROGRAM_NOT_FOUND', 'KVM_UNAVAILABLE', 'EGRESS_NOT_FOUND', 'UNSUPPORTED_HOST'])
+export const HOST_ERROR_CODES: ReadonlySet<ErrorCode> = new Set([ERROR_CODES.NET_ADMIN_REQUIRED, ERROR_CODES.PROGRAM_NOT_FOUND, ERROR_CODES.KVM_UNAVAILABLE, ERROR_CODES.EGRESS_NOT_FOUND, ERROR_CODES.UNSUPPORTED_HOST])

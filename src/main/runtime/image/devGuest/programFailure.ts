@@ -1,4 +1,5 @@
 import { ExecaError } from 'execa'
+import type { ErrorCode } from '../../../../shared/errorCodes'
 import { BpvmError } from '../../errors'
 
 /** How one external program is named in errors. */
@@ -7,7 +8,7 @@ export interface ProgramInfo {
   /** The Debian package that provides it, for the "not installed" hint. */
   debianPackage: string
   /** Stable error code for a run that failed. */
-  code: string
+  code: ErrorCode
   timeoutMs: number
 }
 
