@@ -1,5 +1,5 @@
 import { dialog, type BrowserWindow, type MessageBoxOptions } from 'electron'
-import type { InstanceSummary, SettingsInfo } from '../shared/api'
+import type { InstanceSummary } from '../shared/api'
 import type { Result } from '../shared/result'
 import type { ApiBackend } from './backend/apiBackend'
 
@@ -54,12 +54,12 @@ export async function settleVmsBeforeQuit(
     console.error('Could not list instances before quitting; leaving them as they are', listed === 'timeout' ? 'no answer' : listed.error)
     return 'none'
   }
-  const running = (listed.value as InstanceSummary[]).filter((instance) => instance.status === 'Running' || instance.status === 'Pending')
+  const running = listed.value.filter((instance) => instance.status === 'Running' || instance.status === 'Pending')
   if (running.length === 0) return 'none'
 
   const settings = await within(backend.call('settings:get', undefined), caps.settingsMs, hurry)
   // Without the setting, the user is asked, as on a first quit.
-  const onQuit = settings !== 'timeout' && settings.ok ? (settings.value as SettingsInfo).app.onQuit : 'ask'
+  const onQuit = settings !== 'timeout' && settings.ok ? settings.value.app.onQuit : 'ask'
   let choice: QuitChoice
   if (hurry.aborted) {
     choice = 'leave'

@@ -8,6 +8,7 @@ import type { InstanceSummary, LogSubscription, TaskInfo } from '../../src/share
 import { useLifecycleHost } from '../support/lifecycleHost'
 import { describeAsRoot, describeWithPrograms } from '../support/prerequisites'
 import { recordEvents } from './serviceHome'
+import { callLoosely } from '../support/looseBackend'
 
 const SERVICE = `#!/bin/sh
 echo "svc: hello from the service"
@@ -33,7 +34,7 @@ describeAsRoot('launch through the runtime worker (QEMU, TCG, dev guest, in a ne
       const backend = createBackendProcess(() => children[children.push(spawnInNs()) - 1]!, { restartDelayMs: 100 })
       backends.push(backend)
       const value = async <T>(channel: string, request?: unknown): Promise<T> => {
-        const result = await backend.call(channel, request)
+        const result = await callLoosely(backend, channel, request)
         if (!result.ok) throw new Error(`${channel}: ${result.error.code} ${result.error.message}`)
         return result.value as T
       }

@@ -6,6 +6,7 @@ import { createRuntimeService } from '../../src/main/backend/runtimeService'
 import { writeInstance } from '../../src/main/runtime/instance/instanceRecord'
 import type { DoctorReport, ImageList, NetworkInterfaceInfo, SettingsInfo } from '../../src/shared/api'
 import { useServiceHome } from './serviceHome'
+import { callLoosely } from '../support/looseBackend'
 
 const LAUNCH = {
   name: 'svc', binary: '/bin/true', args: {},
@@ -23,7 +24,7 @@ describe('the runtime service, in this process, without VMs', () => {
   afterAll(() => service.close())
 
   const value = async <T>(channel: string, request?: unknown): Promise<T> => {
-    const result = await service.call(channel, request)
+    const result = await callLoosely(service, channel, request)
     if (!result.ok) throw new Error(`${channel}: ${result.error.code} ${result.error.message}`)
     return result.value as T
   }
@@ -50,7 +51,7 @@ describe('the runtime service, in this process, without VMs', () => {
       [{ app: { theme: 'light' }, network: { egressInterface: 'nosuch0' } }, 'network.egressInterface']
     ]
     for (const [patch, field] of refusals) {
-      const refused = await service.call('settings:update', patch)
+      const refused = await callLoosely(service, 'settings:update', patch)
       expect(refused).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', details: { field } } })
       expect(refused.ok ? '' : refused.error.message).toMatch(new RegExp(`^${field.replace('.', '\\.')}: `))
     }

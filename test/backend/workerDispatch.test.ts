@@ -3,6 +3,7 @@ import type { ApiBackend } from '../../src/main/backend/apiBackend'
 import { serveCalls } from '../../src/main/backend/workerDispatch'
 import type { WorkerPort } from '../../src/main/backend/workerPort'
 import type { FromWorker, ToWorker } from '../../src/main/backend/workerProtocol'
+import { typedCall } from '../support/looseBackend'
 
 /** A port that behaves as Electron's parentPort: postMessage structured-clones, and throws on what it cannot clone. */
 function electronLikePort() {
@@ -22,11 +23,11 @@ describe('serveCalls (the worker answering its parent)', () => {
   it('answers every call, even one whose answer cannot be cloned or whose handler throws instead of answering', async () => {
     const { port, sent, call } = electronLikePort()
     const service: ApiBackend = {
-      async call(channel) {
+      call: typedCall(async (channel) => {
         if (channel === 'host:interfaces') return { ok: true, value: { list: [], describe: () => 'a function cannot cross' } }
         if (channel === 'host:doctor') throw new Error('broken handler')
         return { ok: true, value: channel }
-      },
+      }),
       onEvent: () => () => undefined,
       close: async () => undefined
     }

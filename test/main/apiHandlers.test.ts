@@ -15,6 +15,7 @@ import type { ApiBackend } from '../../src/main/backend/apiBackend'
 import { registerApiHandlers, type EventReceiver } from '../../src/main/ipc/apiHandlers'
 import type { ShellServices } from '../../src/main/ipc/shellHandlers'
 import { BpvmError } from '../../src/main/runtime/errors'
+import { typedCall } from '../support/looseBackend'
 
 type Frame = { url: string } | null
 type Handler = (event: { senderFrame: Frame; sender: unknown }, request?: unknown) => Promise<Result<unknown>>
@@ -28,10 +29,10 @@ function fakeBackend(answer: (channel: string, request: unknown) => Promise<Resu
   const calls: [string, unknown][] = []
   const listeners = new Set<EventListener>()
   const backend: ApiBackend = {
-    call: async (channel, request) => {
+    call: typedCall(async (channel, request) => {
       calls.push([channel, request])
       return answer(channel, request)
-    },
+    }),
     onEvent: (listener) => {
       listeners.add(listener)
       return () => listeners.delete(listener)

@@ -7,6 +7,7 @@ vi.mock('electron', () => electron)
 
 import type { ApiBackend } from '../../src/main/backend/apiBackend'
 import { askWithMessageBox, settleVmsBeforeQuit, type AskOnQuit } from '../../src/main/quitPolicy'
+import { typedCall } from '../support/looseBackend'
 
 const instance = (name: string, status: InstanceStatusName) => ({ name, status }) as InstanceSummary
 
@@ -15,7 +16,7 @@ function runtime(instances: InstanceSummary[], onQuit: 'ask' | 'stop' | 'leave',
   const calls: [string, unknown][] = []
   let stopped = false
   const backend: ApiBackend = {
-    async call(channel, request): Promise<Result<unknown>> {
+    call: typedCall(async (channel, request): Promise<Result<unknown>> => {
       calls.push([channel, request])
       if (channel === 'instances:list') return { ok: true, value: instances }
       if (channel === 'settings:get') return { ok: true, value: { app: { onQuit } } }
@@ -27,7 +28,7 @@ function runtime(instances: InstanceSummary[], onQuit: 'ask' | 'stop' | 'leave',
         return { ok: true, value: [] }
       }
       return { ok: false, error: { code: 'UNKNOWN_CHANNEL', message: channel } }
-    },
+    }),
     onEvent: () => () => undefined,
     close: async () => undefined
   }

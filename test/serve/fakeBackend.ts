@@ -1,6 +1,7 @@
 import type { ApiEventName, ApiEvents } from '../../src/shared/api'
 import { ok, type Result } from '../../src/shared/result'
 import type { ApiBackend } from '../../src/main/backend/apiBackend'
+import { typedCall } from '../support/looseBackend'
 
 /**
  * The far side of the headless transport, for its tests: records every call that reaches it and
@@ -23,13 +24,13 @@ export function createFakeBackend(): FakeBackend {
 
   return {
     calls,
-    async call(channel, request) {
+    call: typedCall(async (channel, request) => {
       calls.push({ channel, request })
       const reply = replies.get(channel)
       if (reply) return reply(request)
       if (channel === 'logs:subscribe') return ok({ id: `sub-${++subscriptions}`, offset: 0 })
       return ok({ echo: { channel, request } })
-    },
+    }),
     onEvent(listener) {
       const entry = listener as (event: ApiEventName, payload: unknown) => void
       listeners.add(entry)

@@ -1,6 +1,7 @@
-import { API_ERROR_CODES, type BackendStatus } from '../../shared/api'
+import { API_ERROR_CODES, type BackendStatus, type ChannelName, type ChannelRequest, type ChannelResponse } from '../../shared/api'
 import { fail, type ErrorInfo, type Result } from '../../shared/result'
 import type { ApiBackend } from './apiBackend'
+import { answerOf } from './channelHandler'
 import { callDeadlineMs } from './callDeadlines'
 import { createEventHub } from './eventHub'
 import { describeWorkerExit, type WorkerExit } from './workerExit'
@@ -165,7 +166,7 @@ export function createBackendProcess(spawn: SpawnWorker, options: BackendProcess
   start()
 
   return {
-    async call(channel, request) {
+    async call<C extends ChannelName>(channel: C, request: ChannelRequest<C>): Promise<Result<ChannelResponse<C>>> {
       const target = await whenReady()
       if (!target.ok) return target
       const id = nextId++
@@ -177,7 +178,7 @@ export function createBackendProcess(spawn: SpawnWorker, options: BackendProcess
         }, deadline)
         pending.set(id, (result) => {
           clearTimeout(timer)
-          resolve(result)
+          resolve(answerOf<C>(result))
         })
         try {
           target.value.send({ type: 'call', id, channel, request })

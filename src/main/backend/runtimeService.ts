@@ -1,10 +1,11 @@
-import { API_ERROR_CODES } from '../../shared/api'
+import { API_ERROR_CODES, type ChannelName, type ChannelRequest, type ChannelResponse } from '../../shared/api'
 import { validateCall } from '../../shared/api/validate'
-import { fail, ok } from '../../shared/result'
+import { fail, ok, type Result } from '../../shared/result'
 import { toErrorInfo } from '../runtime/errors'
 import { reconcile } from '../runtime/instance/reconcile'
 import { hasNetAdmin } from '../runtime/net/netAdmin'
 import type { ApiBackend } from './apiBackend'
+import { answerOf } from './channelHandler'
 import { createEventHub } from './eventHub'
 import { listInstanceSummaries } from './instanceSummaries'
 import { createInstanceWatcher } from './instanceWatcher'
@@ -50,7 +51,7 @@ export function createRuntimeService({ reconcile: tend = true, deadVmIntervalMs 
   let closed = false
 
   return {
-    async call(channel, request) {
+    async call<C extends ChannelName>(channel: C, request: ChannelRequest<C>): Promise<Result<ChannelResponse<C>>> {
       // Checked again here: whatever the transport did, a malformed request never reaches the runtime.
       const checked = validateCall(channel, request)
       if (!checked.ok) return checked
@@ -59,7 +60,7 @@ export function createRuntimeService({ reconcile: tend = true, deadVmIntervalMs 
       const handler = handlers.get(checked.value.channel)!
       await reconciled
       try {
-        return ok(await handler(checked.value.request))
+        return answerOf<C>(ok(await handler(checked.value.request)))
       } catch (error) {
         const info = toErrorInfo(error)
         // The caller gets the message only; the stack of an unexpected failure stays in this process's log.

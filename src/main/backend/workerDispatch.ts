@@ -2,6 +2,7 @@ import { API_ERROR_CODES } from '../../shared/api'
 import { fail, type Result } from '../../shared/result'
 import type { ApiBackend } from './apiBackend'
 import type { WorkerPort } from './workerPort'
+import { validateCall } from '../../shared/api/validate'
 
 const messageOf = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error))
 
@@ -29,8 +30,10 @@ export function serveCalls(port: WorkerPort, service: ApiBackend): void {
   port.onMessage((message) => {
     if (message.type !== 'call') return
     const { id, channel, request } = message
+    // The same check every transport makes: the message is data from another process.
+    const checked = validateCall(channel, request)
     Promise.resolve()
-      .then(() => service.call(channel, request))
+      .then(() => (checked.ok ? service.call(checked.value.channel, checked.value.request) : checked))
       .catch((error: unknown) => fail({ code: API_ERROR_CODES.internal, message: `${channel} failed: ${messageOf(error)}` }))
       .then((result) => answer(id, channel, result))
   })

@@ -28,12 +28,12 @@ export function registerApiHandlers(ipc: IpcRegistrar, backend: ApiBackend, opti
   const logOwners = createWindowLogOwners(backend)
   for (const channel of CHANNELS.keys()) {
     handleTrusted(ipc, channel, async (request, event) => {
-      const call = validateCall(channel, request)
-      if (!call.ok) return call
-      const forward = () => backend.call(call.value.channel, call.value.request)
-      if (call.value.channel === 'logs:subscribe') return logOwners.subscribe(event.sender, forward)
-      const result = await forward()
-      if (result.ok && call.value.channel === 'logs:unsubscribe') logOwners.unsubscribed((call.value.request as { id: string }).id)
+      const checked = validateCall(channel, request)
+      if (!checked.ok) return checked
+      const call = checked.value
+      if (call.channel === 'logs:subscribe') return logOwners.subscribe(event.sender, () => backend.call(call.channel, call.request))
+      const result = await backend.call(call.channel, call.request)
+      if (result.ok && call.channel === 'logs:unsubscribe') logOwners.unsubscribed(call.request.id)
       return result
     })
   }

@@ -9,7 +9,7 @@ export type SubscriberWindow = Pick<WebContents, 'isDestroyed' | 'send' | 'on' |
 
 export interface WindowLogOwners {
   /** Runs a `logs:subscribe` call for `window`, which then owns the subscription. */
-  subscribe(window: SubscriberWindow, call: () => Promise<Result<unknown>>): Promise<Result<unknown>>
+  subscribe(window: SubscriberWindow, call: () => Promise<Result<LogSubscription>>): Promise<Result<LogSubscription>>
   unsubscribed(subscription: string): void
   ownerOf(subscription: string): SubscriberWindow | undefined
 }
@@ -44,7 +44,7 @@ export function createWindowLogOwners(backend: Pick<ApiBackend, 'call'>): Window
       watch(window)
       const page = pages.get(window)
       const result = await call()
-      if (result.ok) owners.add((result.value as LogSubscription).id, window, !window.isDestroyed() && pages.get(window) === page)
+      if (result.ok) owners.add(result.value.id, window, !window.isDestroyed() && pages.get(window) === page)
       return result
     },
     unsubscribed: (subscription) => owners.forget(subscription),

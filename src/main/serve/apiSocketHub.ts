@@ -1,5 +1,5 @@
 import type { RawData, WebSocket } from 'ws'
-import { API_ERROR_CODES, type ApiEventName, type ApiEvents, type LogSubscription } from '../../shared/api'
+import { API_ERROR_CODES, type ApiEventName, type ApiEvents, type ValidCall } from '../../shared/api'
 import { validateCall } from '../../shared/api/validate'
 import { fail, type ErrorInfo, type Result } from '../../shared/result'
 import { escapeControls } from '../../shared/terminalText'
@@ -70,6 +70,19 @@ export function createApiSocketHub(backend: ApiBackend, options: HubOptions = {}
     for (const socket of sockets) send(socket, { event: event as ApiEventName, payload })
   })
 
+  /** One call to the backend; a socket owns the log subscriptions it makes. */
+  async function forward(socket: WebSocket, call: ValidCall): Promise<Result<unknown>> {
+    if (call.channel === 'logs:subscribe') {
+      const result = await backend.call(call.channel, call.request)
+      // The socket may have gone while the subscription was being made.
+      if (result.ok) logOwners.add(result.value.id, socket, sockets.has(socket))
+      return result
+    }
+    const result = await backend.call(call.channel, call.request)
+    if (result.ok && call.channel === 'logs:unsubscribe') logOwners.forget(call.request.id)
+    return result
+  }
+
   async function answer(socket: WebSocket, id: CallId, channel: unknown, request: unknown): Promise<void> {
     const checked = validateCall(channel, request)
     if (!checked.ok) {
@@ -79,16 +92,11 @@ export function createApiSocketHub(backend: ApiBackend, options: HubOptions = {}
     options.debug?.(`api ${checked.value.channel} ${cut(checked.value.request)}`)
     let result: Result<unknown>
     try {
-      result = await backend.call(checked.value.channel, checked.value.request)
+      result = await forward(socket, checked.value)
     } catch (error) {
       // The backend promises never to throw; if it does, the browser still gets an answer.
       result = fail(toErrorInfo(error))
     }
-    if (result.ok && checked.value.channel === 'logs:subscribe') {
-      // The socket may have gone while the subscription was being made.
-      logOwners.add((result.value as LogSubscription).id, socket, sockets.has(socket))
-    }
-    if (result.ok && checked.value.channel === 'logs:unsubscribe') logOwners.forget((checked.value.request as { id: string }).id)
     send(socket, { id, result })
   }
 

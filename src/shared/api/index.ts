@@ -1,4 +1,4 @@
-import type { ChannelSpec, DomainClient } from './channel'
+import type { ChannelSpec, DomainClient, RequestOf, ResponseOf } from './channel'
 import { hostApi } from './host'
 import { imagesApi } from './images'
 import { instancesApi } from './instances'
@@ -21,6 +21,20 @@ export type ApiDomain = keyof typeof API
 
 /** What the renderer calls, whichever transport carries it (Electron preload or the headless WebSocket). */
 export type BpvmApi = { [D in ApiDomain]: DomainClient<(typeof API)[D]> } & { events: ApiEventsClient }
+
+type Api = typeof API
+
+/** Every channel's name: `domain:verb`, exactly as the contract spells it (a test checks each spec's name). */
+export type ChannelName = { [D in ApiDomain]: `${D}:${keyof Api[D] & string}` }[ApiDomain]
+
+/** The spec of one channel, from its name. */
+export type SpecOf<C extends ChannelName> = C extends `${infer D}:${infer V}` ? (D extends ApiDomain ? (V extends keyof Api[D] ? Api[D][V] : never) : never) : never
+
+export type ChannelRequest<C extends ChannelName> = RequestOf<SpecOf<C>>
+export type ChannelResponse<C extends ChannelName> = ResponseOf<SpecOf<C>>
+
+/** A call that passed validation: its channel and its request, typed together. */
+export type ValidCall = { [C in ChannelName]: { channel: C; request: ChannelRequest<C> } }[ChannelName]
 
 /** Every channel, by name. */
 export const CHANNELS: ReadonlyMap<string, ChannelSpec<unknown, unknown>> = new Map(
