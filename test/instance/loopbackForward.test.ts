@@ -82,6 +82,8 @@ describeAsRoot('the guest reaches a local testnet node however it is bound (QEMU
       expect(log).not.toContain('other-service')
 
       await lifecycle.waitForStatus(cli, 'local-node', 'Finished', 60_000)
+      // Listing changes nothing: the next command that changes something gives the network back.
+      expect(envelope(await cli(['reconcile', '--json']))).toMatchObject({ ok: true, value: { ended: [{ name: 'local-node', status: 'Finished' }] } })
       expect((await lifecycle.listRows(cli)).find((r) => r.name === 'local-node')?.forwards).toEqual([])
       await lifecycle.expectNothingLeft(ns, 'local-node')
       expect(await lifecycle.netns.run(ns, 'nft', ['list', 'ruleset'])).not.toMatch(/dnat|route_localnet|127\.0\.0\.0\/8/)
@@ -93,6 +95,7 @@ describeAsRoot('the guest reaches a local testnet node however it is bound (QEMU
       const unchecked = await lifecycle.waitForGuestLog('unchecked', 'svc: done', 120_000)
       expect(unchecked).toMatch(/svc: http \[.*refused/)
       await lifecycle.waitForStatus(cli, 'unchecked', 'Finished', 60_000)
+      expect(envelope(await cli(['reconcile', '--json']))).toMatchObject({ ok: true })
 
       await startNode(ns, '0.0.0.0', [[HTTP_PORT, 'wildcard-node'], [WS_PORT, 'wildcard-ws']])
       // A further loopback service the user marks (a KMS): forwarded, and its URL rewritten in the service's environment.
@@ -107,6 +110,7 @@ describeAsRoot('the guest reaches a local testnet node however it is bound (QEMU
       expect(log).toContain(`svc: ws [wildcard-ws ${WS_PORT}]`)
       expect(log).toContain(`svc: kms [kms ${KMS_PORT}] at http://${gateway}:${KMS_PORT}`)
       await lifecycle.waitForStatus(cli, 'wildcard', 'Finished', 60_000)
+      expect(envelope(await cli(['reconcile', '--json']))).toMatchObject({ ok: true, value: { ended: [{ name: 'wildcard', status: 'Finished' }] } })
       await lifecycle.expectNothingLeft(ns, 'wildcard')
     }, 300_000)
   })
