@@ -89,7 +89,7 @@ describe('the runtime service, in this process, without VMs', () => {
 
   it('refuses a launch with a bad value, or of a name in use, at once and without starting a task', async () => {
     const launch = (request: object) => service.call('instances:launch', { ...LAUNCH, ...request })
-    expect(await launch({ memoryBytes: 1024 })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', details: { field: 'memory' } } })
+    expect(await launch({ memoryBytes: 1024 })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', details: { field: 'memoryBytes' } } })
     const now = new Date().toISOString()
     await writeInstance({
       version: 1, name: 'taken', vmm: 'qemu', image: 'dev', accel: 'tcg', limits: { memoryBytes: 256 * 2 ** 20, vcpus: 1, storageBytes: 256 * 2 ** 20 },

@@ -19,6 +19,8 @@ describe('bpvm launch: a wrong option is named as typed, and refused before anyt
     [['--http-rpc-url', 'notaurl'], '--http-rpc-url: must be an http:// or https:// URL'],
     [['--blueprint-id', 'x'], '--blueprint-id: must be a whole number'],
     [['--env', '1BAD=x'], '--env: "1BAD" is not a variable name'],
+    [['--env', 'CHAIN=x'], '--env: CHAIN is set by --chain; use that instead'],
+    [['--arg', '=x'], '--arg: expected KEY=VALUE'],
     [['--keystore', '/nonexistent-keystore'], '--keystore: ']
   ])('%j → %s', async (extra, message) => {
     const home = await tempDir()

@@ -97,7 +97,7 @@ describe('cloud-init documents', () => {
     expect(unitOf(45).split('\n')).toContain('TimeoutStopSec=45')
     expect(unitOf(0).split('\n')).toContain('TimeoutStopSec=1')
     expect(cidataConfig(request).graceSeconds).toBe(10)
-    expect(() => cidataConfig({ ...request, graceSeconds: -1 })).toThrow(/^--grace: /)
+    expect(() => cidataConfig({ ...request, graceSeconds: -1 })).toThrow(/^graceSeconds: /)
   })
 
   it('tags instance ids with the user-data and network-config, so a change is applied again on a relaunch', () => {
@@ -117,25 +117,25 @@ describe('cloud-init documents', () => {
   })
 
   it.each([
-    [{ instanceId: '' }, /^--instance-id: is required/],
-    [{ instanceId: 'has space' }, /^--instance-id: /],
-    [{ instanceId: '../etc' }, /^--instance-id: /],
-    [{ instanceId: 'tab\there' }, /^--instance-id: /],
-    [{ mac: '52:54:00:ab:cd' }, /^--mac: expected six hex pairs/],
-    [{ mac: '52-54-00-ab-cd-ef' }, /^--mac: /],
-    [{ mac: '01:00:5e:00:00:01' }, /^--mac: .*multicast/],
-    [{ mac: '00:00:00:00:00:00' }, /^--mac: cannot be all zeros/],
-    [{ address: '172.30.0.2' }, /^--address: expected an IPv4 address with a prefix length/],
-    [{ address: '172.30.0.2/33' }, /^--address: prefix length must be from 1 to 30/],
-    [{ address: '172.30.0.0/24' }, /^--address: .*network address/],
-    [{ address: '172.30.0.255/24' }, /^--address: .*broadcast address/],
-    [{ address: '172.30.0.256/24' }, /^--address: "172.30.0.256" is not an IPv4 address/],
-    [{ address: '172.030.0.2/24' }, /^--address: /],
-    [{ gateway: '172.31.0.1' }, /^--gateway: 172.31.0.1 is not a host of the guest's subnet 172.30.0.2\/24/],
-    [{ gateway: '172.30.0.2' }, /^--gateway: .*own address/],
-    [{ gateway: '172.30.0.255' }, /^--gateway: /],
-    [{ gateway: 'router' }, /^--gateway: "router" is not an IPv4 address/],
-    [{ dns: ['1.1.1.1', 'dns.google'] }, /^--dns: "dns.google" is not an IP address/]
+    [{ instanceId: '' }, /^instanceId: is required/],
+    [{ instanceId: 'has space' }, /^instanceId: /],
+    [{ instanceId: '../etc' }, /^instanceId: /],
+    [{ instanceId: 'tab\there' }, /^instanceId: /],
+    [{ mac: '52:54:00:ab:cd' }, /^mac: expected six hex pairs/],
+    [{ mac: '52-54-00-ab-cd-ef' }, /^mac: /],
+    [{ mac: '01:00:5e:00:00:01' }, /^mac: .*multicast/],
+    [{ mac: '00:00:00:00:00:00' }, /^mac: cannot be all zeros/],
+    [{ address: '172.30.0.2' }, /^address: expected an IPv4 address with a prefix length/],
+    [{ address: '172.30.0.2/33' }, /^address: prefix length must be from 1 to 30/],
+    [{ address: '172.30.0.0/24' }, /^address: .*network address/],
+    [{ address: '172.30.0.255/24' }, /^address: .*broadcast address/],
+    [{ address: '172.30.0.256/24' }, /^address: "172.30.0.256" is not an IPv4 address/],
+    [{ address: '172.030.0.2/24' }, /^address: /],
+    [{ gateway: '172.31.0.1' }, /^gateway: 172.31.0.1 is not a host of the guest's subnet 172.30.0.2\/24/],
+    [{ gateway: '172.30.0.2' }, /^gateway: .*own address/],
+    [{ gateway: '172.30.0.255' }, /^gateway: /],
+    [{ gateway: 'router' }, /^gateway: "router" is not an IPv4 address/],
+    [{ dns: ['1.1.1.1', 'dns.google'] }, /^dns: "dns.google" is not an IP address/]
   ] as Array<[Partial<CidataRequest>, RegExp]>)('refuses %j, naming the field', (change, message) => {
     expect(() => cidataConfig({ ...request, ...change })).toThrow(message)
   })
@@ -165,8 +165,8 @@ describeWithPrograms([...fatInspectPrograms], 'cloud-init disk', () => {
 
   it('writes nothing when the request is invalid', async () => {
     const work = await tempDir()
-    await expect(buildCidataDisk({ ...request, mac: 'nope', out: join(work, 'cidata.img') })).rejects.toThrow(/^--mac:/)
-    await expect(buildCidataDisk({ ...request, out: join(work, 'missing', 'cidata.img') })).rejects.toThrow(/^--out: directory .* does not exist/)
+    await expect(buildCidataDisk({ ...request, mac: 'nope', out: join(work, 'cidata.img') })).rejects.toThrow(/^mac:/)
+    await expect(buildCidataDisk({ ...request, out: join(work, 'missing', 'cidata.img') })).rejects.toThrow(/^out: directory .* does not exist/)
     expect(await readdir(work)).toEqual([])
   })
 })

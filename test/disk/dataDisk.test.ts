@@ -79,15 +79,15 @@ describeWithPrograms(['qemu-img'], 'data disk with the real qemu-img', () => {
     const work = await tempDir()
     const path = join(work, 'data.qcow2')
     await writeFile(path, Buffer.alloc(MiB))
-    await expect(ensureDataDisk({ path, sizeBytes: 64 * MiB })).rejects.toThrow(/^--out: .* is a raw image, not qcow2; pass --recreate/)
+    await expect(ensureDataDisk({ path, sizeBytes: 64 * MiB })).rejects.toThrow(/^path: .* is a raw image, not qcow2; pass --recreate/)
     expect((await readFile(path)).length).toBe(MiB)
   })
 
   it('refuses a bad size or output place before running qemu-img', async () => {
     const work = await tempDir()
-    await expect(ensureDataDisk({ path: join(work, 'd.qcow2'), sizeBytes: 1000 })).rejects.toThrow(/^--size: /)
-    await expect(ensureDataDisk({ path: join(work, 'no', 'd.qcow2'), sizeBytes: 64 * MiB })).rejects.toThrow(/^--out: directory .* does not exist/)
-    await expect(ensureDataDisk({ path: work, sizeBytes: 64 * MiB })).rejects.toThrow(/^--out: .* is a directory/)
+    await expect(ensureDataDisk({ path: join(work, 'd.qcow2'), sizeBytes: 1000 })).rejects.toThrow(/^sizeBytes: /)
+    await expect(ensureDataDisk({ path: join(work, 'no', 'd.qcow2'), sizeBytes: 64 * MiB })).rejects.toThrow(/^path: directory .* does not exist/)
+    await expect(ensureDataDisk({ path: work, sizeBytes: 64 * MiB })).rejects.toThrow(/^path: .* is a directory/)
     expect(await readdir(work)).toEqual([])
   })
 

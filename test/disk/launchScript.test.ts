@@ -23,6 +23,6 @@ describe('launch script', () => {
   })
 
   it('refuses a variable name the shell would misread', () => {
-    expect(() => launchScript([{ name: 'A;rm', value: '' }], ['run'])).toThrow(/^--env: "A;rm" is not a variable name/)
+    expect(() => launchScript([{ name: 'A;rm', value: '' }], ['run'])).toThrow(/^env\.extraEnv: "A;rm" is not a variable name/)
   })
 })

@@ -76,9 +76,9 @@ describeWithPrograms([...fatInspectPrograms], 'service disk', () => {
       expect(await readdir(join(s.work, 'out'))).toEqual([])
     }
 
-    it('a missing binary', () => expectRefused(async ({ work }) => ({ binary: join(work, 'nope') }), /^--binary: .*nope does not exist/))
+    it('a missing binary', () => expectRefused(async ({ work }) => ({ binary: join(work, 'nope') }), /^binary: .*nope does not exist/))
 
-    it('a directory as the binary', () => expectRefused(async ({ work }) => ({ binary: work }), /^--binary: .* is a directory/))
+    it('a directory as the binary', () => expectRefused(async ({ work }) => ({ binary: work }), /^binary: .* is a directory/))
 
     it('a binary over 4 GiB − 1 (sparse 5 GiB file)', () =>
       expectRefused(async ({ work }) => {
@@ -86,13 +86,13 @@ describeWithPrograms([...fatInspectPrograms], 'service disk', () => {
         await writeFile(big, '')
         await truncate(big, 5 * 2 ** 30)
         return { binary: big }
-      }, /^--binary: .*big is 5368709120 bytes; a FAT32 disk holds files up to 4 GiB/))
+      }, /^binary: .*big is 5368709120 bytes; a FAT32 disk holds files up to 4 GiB/))
 
     it('an empty binary (0 bytes)', () =>
       expectRefused(async ({ work }) => {
         await writeFile(join(work, 'empty'), '')
         return { binary: join(work, 'empty') }
-      }, /^--binary: .*empty is empty \(0 bytes\)/))
+      }, /^binary: .*empty is empty \(0 bytes\)/))
 
     it('a keystore file over 4 GiB − 1', () =>
       expectRefused(async ({ work }) => {
@@ -100,14 +100,14 @@ describeWithPrograms([...fatInspectPrograms], 'service disk', () => {
         await writeFile(join(ks, 'ecdsa', 'huge'), '')
         await truncate(join(ks, 'ecdsa', 'huge'), 5 * 2 ** 30)
         return { keystore: ks }
-      }, /^--keystore: .*huge is 5368709120 bytes/))
+      }, /^keystore: .*huge is 5368709120 bytes/))
 
     it('a symlink inside the keystore', () =>
       expectRefused(async ({ work, binary }) => {
         const ks = await makeKeystore(work)
         await symlink(binary, join(ks, 'sr25519', 'link'))
         return { keystore: ks }
-      }, /^--keystore: .*link is a symbolic link/))
+      }, /^keystore: .*link is a symbolic link/))
 
     it('a keystore file with another hard link (perhaps from outside the tree)', () =>
       expectRefused(async ({ work }) => {
@@ -115,30 +115,30 @@ describeWithPrograms([...fatInspectPrograms], 'service disk', () => {
         await writeFile(join(work, 'secret-outside'), 'not for the guest')
         await link(join(work, 'secret-outside'), join(ks, 'ecdsa', 'linked'))
         return { keystore: ks }
-      }, /^--keystore: .*linked has 2 hard links, so it may be a file from outside the tree/))
+      }, /^keystore: .*linked has 2 hard links, so it may be a file from outside the tree/))
 
-    it('a keystore that is a file', () => expectRefused(async ({ binary }) => ({ keystore: binary }), /^--keystore: .* is not a directory/))
+    it('a keystore that is a file', () => expectRefused(async ({ binary }) => ({ keystore: binary }), /^keystore: .* is not a directory/))
 
-    it('a missing keystore', () => expectRefused(async ({ work }) => ({ keystore: join(work, 'no-keys') }), /^--keystore: .*no-keys does not exist/))
+    it('a missing keystore', () => expectRefused(async ({ work }) => ({ keystore: join(work, 'no-keys') }), /^keystore: .*no-keys does not exist/))
 
-    it('an invalid env name', () => expectRefused(async () => ({ env: { ...env, extraEnv: [['MY-VAR', '1']] } }), /^--env: "MY-VAR" is not a variable name/))
+    it('an invalid env name', () => expectRefused(async () => ({ env: { ...env, extraEnv: [['MY-VAR', '1']] } }), /^env\.extraEnv: "MY-VAR" is not a variable name/))
 
-    it('a NUL in an env value', () => expectRefused(async () => ({ env: { ...env, extraEnv: [['V', 'a\0b']] } }), /^--env: the value of V contains a NUL/))
+    it('a NUL in an env value', () => expectRefused(async () => ({ env: { ...env, extraEnv: [['V', 'a\0b']] } }), /^env\.extraEnv: the value of V contains a NUL/))
 
-    it('a NUL in an argument', () => expectRefused(async () => ({ args: { extraArgs: [['--k', '\0']] } }), /^--arg: the value of "--k" contains a NUL/))
+    it('a NUL in an argument', () => expectRefused(async () => ({ args: { extraArgs: [['--k', '\0']] } }), /^args\.extraArgs: the value of "--k" contains a NUL/))
 
     it('an output directory that does not exist', () =>
-      expectRefused(async ({ work }) => ({ out: join(work, 'missing-dir', 'x.img') }), /^--out: directory .*missing-dir does not exist/))
+      expectRefused(async ({ work }) => ({ out: join(work, 'missing-dir', 'x.img') }), /^out: directory .*missing-dir does not exist/))
 
-    it('an output path under a file', () => expectRefused(async ({ binary }) => ({ out: join(binary, 'x.img') }), /^--out: .*blueprint-bin is not a directory/))
+    it('an output path under a file', () => expectRefused(async ({ binary }) => ({ out: join(binary, 'x.img') }), /^out: .*blueprint-bin is not a directory/))
 
-    it('an output path that is a directory', () => expectRefused(async ({ work }) => ({ out: join(work, 'out') }), /^--out: .* is a directory/))
+    it('an output path that is a directory', () => expectRefused(async ({ work }) => ({ out: join(work, 'out') }), /^out: .* is a directory/))
   })
 
   it('leaves an existing image untouched when the new build is refused', async () => {
     const { work, out, request } = await setup()
     await writeFile(out, 'previous image')
-    await expect(buildServiceDisk({ ...request, binary: join(work, 'gone') })).rejects.toThrow(/^--binary:/)
+    await expect(buildServiceDisk({ ...request, binary: join(work, 'gone') })).rejects.toThrow(/^binary:/)
     expect(await readFile(out, 'utf8')).toBe('previous image')
   })
 })

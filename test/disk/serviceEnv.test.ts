@@ -64,25 +64,25 @@ describe('service environment', () => {
   })
 
   it.each([
-    [{ httpRpcUrl: 'ws://x' }, /^--http-rpc-url: must be an http/],
-    [{ httpRpcUrl: 'not a url' }, /^--http-rpc-url: /],
-    [{ httpRpcUrl: 'http://10.0.0.1:9944/\n' }, /^--http-rpc-url: must not contain spaces or control characters/],
-    [{ blueprintId: 2 ** 60 }, /^--blueprint-id: must be a whole number; give large ids as text/],
-    [{ wsRpcUrl: 'http://x' }, /^--ws-rpc-url: must be a ws/],
-    [{ blueprintId: '-1' }, /^--blueprint-id: must be a whole number/],
-    [{ serviceId: '18446744073709551616' }, /^--service-id: must be a whole number/],
-    [{ serviceId: 1.5 }, /^--service-id: /],
-    [{ protocol: 'Tangle Network' }, /^--protocol: /],
-    [{ chain: 'moonnet' }, /^--chain: must be one of/],
-    [{ bootnodes: ['a,b'] }, /^--bootnode: /],
-    [{ tangleContract: '0x1234' }, /^--tangle-contract: /],
-    [{ extraEnv: [['1BAD', 'x']] }, /^--env: "1BAD" is not a variable name/],
-    [{ extraEnv: [['BAD-NAME', 'x']] }, /^--env: "BAD-NAME" is not a variable name/],
-    [{ extraEnv: [['', 'x']] }, /^--env: "" is not a variable name/],
-    [{ extraEnv: [['OK', 'a\0b']] }, /^--env: the value of OK contains a NUL/],
-    [{ extraEnv: [['DATA_DIR', '/elsewhere']] }, /^--env: DATA_DIR is set by the VM layout/],
-    [{ extraEnv: [['CHAIN', 'x']] }, /^--env: CHAIN is set by --chain/],
-    [{ extraEnv: [['A', '1'], ['A', '2']] }, /^--env: A is given more than once/]
+    [{ httpRpcUrl: 'ws://x' }, /^env\.httpRpcUrl: must be an http/],
+    [{ httpRpcUrl: 'not a url' }, /^env\.httpRpcUrl: /],
+    [{ httpRpcUrl: 'http://10.0.0.1:9944/\n' }, /^env\.httpRpcUrl: must not contain spaces or control characters/],
+    [{ blueprintId: 2 ** 60 }, /^env\.blueprintId: must be a whole number; give large ids as text/],
+    [{ wsRpcUrl: 'http://x' }, /^env\.wsRpcUrl: must be a ws/],
+    [{ blueprintId: '-1' }, /^env\.blueprintId: must be a whole number/],
+    [{ serviceId: '18446744073709551616' }, /^env\.serviceId: must be a whole number/],
+    [{ serviceId: 1.5 }, /^env\.serviceId: /],
+    [{ protocol: 'Tangle Network' }, /^env\.protocol: /],
+    [{ chain: 'moonnet' }, /^env\.chain: must be one of/],
+    [{ bootnodes: ['a,b'] }, /^env\.bootnodes: /],
+    [{ tangleContract: '0x1234' }, /^env\.tangleContract: /],
+    [{ extraEnv: [['1BAD', 'x']] }, /^env\.extraEnv: "1BAD" is not a variable name/],
+    [{ extraEnv: [['BAD-NAME', 'x']] }, /^env\.extraEnv: "BAD-NAME" is not a variable name/],
+    [{ extraEnv: [['', 'x']] }, /^env\.extraEnv: "" is not a variable name/],
+    [{ extraEnv: [['OK', 'a\0b']] }, /^env\.extraEnv: the value of OK contains a NUL/],
+    [{ extraEnv: [['DATA_DIR', '/elsewhere']] }, /^env\.extraEnv: DATA_DIR is set by the VM layout/],
+    [{ extraEnv: [['CHAIN', 'x']] }, /^env\.extraEnv: CHAIN is set by env\.chain/],
+    [{ extraEnv: [['A', '1'], ['A', '2']] }, /^env\.extraEnv: A is given more than once/]
   ] as Array<[Partial<ServiceEnvInput>, RegExp]>)('refuses %j, naming the field', (change, message) => {
     expect(() => serviceEnvironment({ ...base, ...change })).toThrow(message)
   })
@@ -90,7 +90,7 @@ describe('service environment', () => {
   it('says which field is missing', () => {
     const missing: Partial<ServiceEnvInput> = { ...base }
     delete missing.httpRpcUrl
-    expect(() => serviceEnvironment(missing as ServiceEnvInput)).toThrow(/^--http-rpc-url: is required/)
+    expect(() => serviceEnvironment(missing as ServiceEnvInput)).toThrow(/^env\.httpRpcUrl: is required/)
   })
 })
 
@@ -115,10 +115,10 @@ describe('service arguments', () => {
   })
 
   it('refuses NUL, empty keys and odd verbosity, naming the field', () => {
-    expect(() => serviceArguments({ extraArgs: [['--k', 'a\0']] })).toThrow(/^--arg: the value of "--k" contains a NUL/)
-    expect(() => serviceArguments({ extraArgs: [['', 'v']] })).toThrow(/^--arg: a key cannot be empty/)
-    expect(() => serviceArguments({ verbosity: -1 })).toThrow(/^--verbose: /)
-    expect(() => serviceArguments({ verbosity: 1.5 })).toThrow(/^--verbose: /)
+    expect(() => serviceArguments({ extraArgs: [['--k', 'a\0']] })).toThrow(/^args\.extraArgs: the value of "--k" contains a NUL/)
+    expect(() => serviceArguments({ extraArgs: [['', 'v']] })).toThrow(/^args\.extraArgs: a key cannot be empty/)
+    expect(() => serviceArguments({ verbosity: -1 })).toThrow(/^args\.verbosity: /)
+    expect(() => serviceArguments({ verbosity: 1.5 })).toThrow(/^args\.verbosity: /)
   })
 })
 

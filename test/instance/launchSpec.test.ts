@@ -40,12 +40,12 @@ describe('launch spec', () => {
   it('refuses bad values, naming the field', () => {
     expect(() => check({ name: 'Bad Name' })).toThrow(/^name: /)
     expect(() => check({ name: '-x' })).toThrow(/^name: /)
-    expect(() => check({ memoryBytes: 100 })).toThrow(/^memory: /)
-    expect(() => check({ vcpus: 0 })).toThrow(/^cpus: /)
-    expect(() => check({ storageBytes: 1 })).toThrow(/^storage: /)
+    expect(() => check({ memoryBytes: 100 })).toThrow(/^memoryBytes: /)
+    expect(() => check({ vcpus: 0 })).toThrow(/^vcpus: /)
+    expect(() => check({ storageBytes: 1 })).toThrow(/^storageBytes: /)
     expect(() => check({ accel: 'fast' as 'tcg' })).toThrow(/^accel: /)
     expect(() => check({ vmm: 'firecracker' })).toThrow(/^vmm: must be auto, cloud-hypervisor or qemu/)
-    expect(() => check({ guestGraceSeconds: -1 })).toThrow(/^grace: /)
+    expect(() => check({ guestGraceSeconds: -1 })).toThrow(/^guestGraceSeconds: /)
   })
 
   it('points loopback RPC URLs at the TAP address and leaves others alone', () => {

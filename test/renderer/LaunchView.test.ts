@@ -201,7 +201,7 @@ describe('Launch view', () => {
   it("puts the runtime's `field: message` on its field, from the answer or from the failed task", async () => {
     const api = createFakeApi()
     vi.mocked(api.instances.launch).mockResolvedValueOnce(
-      fail({ code: 'INVALID_INPUT', message: '--blueprint-id: must be a whole number from 0 to 18446744073709551615', details: { field: '--blueprint-id' } })
+      fail({ code: 'INVALID_INPUT', message: 'env.blueprintId: must be a whole number from 0 to 18446744073709551615', details: { field: 'env.blueprintId' } })
     )
     const { view } = await setup(api)
     await fillValid(view)

@@ -2,6 +2,7 @@ import { CommanderError } from 'commander'
 import { toErrorInfo } from '../runtime/errors'
 import { fail, ok, type ErrorInfo, type Result } from '../../shared/result'
 import { escapeControls } from '../../shared/terminalText'
+import { namingTheOption, type OptionNames } from './optionNames'
 
 /** Exit codes: 1 when the work failed, 2 when the command line itself was wrong. */
 export const EXIT_FAILURE = 1
@@ -23,14 +24,15 @@ function reportFailure(error: ErrorInfo, json: boolean, exitCode: number): void 
 /**
  * Runs one command's work and reports it: `{"ok":true,"value":…}` with `--json`, the human
  * summary otherwise; on failure the error envelope (with `--json`), one `bpvm:` line on
- * stderr and exit code 1.
+ * stderr and exit code 1. `optionOf` names the command's fields by the options that set them.
  */
-export async function runAction<T>(json: boolean | undefined, work: () => Promise<T>, human: (value: T) => string): Promise<void> {
+export async function runAction<T>(json: boolean | undefined, work: () => Promise<T>, human: (value: T) => string, optionOf: OptionNames = {}): Promise<void> {
   let value: T
   try {
     value = await work()
   } catch (error) {
-    reportFailure(toErrorInfo(error), json === true, EXIT_FAILURE)
+    // The runtime names fields by request path; here they are named by the option typed.
+    reportFailure(toErrorInfo(namingTheOption(error, optionOf)), json === true, EXIT_FAILURE)
     return
   }
   if (json) writeJson(ok(value))

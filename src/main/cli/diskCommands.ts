@@ -3,6 +3,7 @@ import type { DataDiskReport } from '../runtime/disk/dataDisk'
 import type { FatBuildReport } from '../runtime/disk/fat/fatTypes'
 import { formatSize } from '../runtime/disk/parseSize'
 import { runAction } from './cliOutput'
+import { CIDATA_OPTION_OF, DATA_DISK_OPTION_OF, SERVICE_DISK_OPTION_OF } from './optionNames'
 import { addServiceDiskOptions, collect, type ServiceDiskOptions } from './serviceDiskOptions'
 
 // Each action loads the runtime it needs when it runs, so `bpvm` starts without loading
@@ -37,7 +38,8 @@ export function registerDiskCommands(program: Command): void {
         const [{ buildServiceDisk }, { serviceDiskRequest }] = await Promise.all([import('../runtime/disk/serviceDisk'), import('./serviceDiskRequest')])
         return buildServiceDisk(serviceDiskRequest(options))
       },
-      (report) => describeFatImage('Service disk', report)
+      (report) => describeFatImage('Service disk', report),
+      SERVICE_DISK_OPTION_OF
     )
   })
 
@@ -59,7 +61,8 @@ export function registerDiskCommands(program: Command): void {
           const { force, ...request } = options
           return (await import('../runtime/disk/cidata')).buildCidataDisk({ ...request, ...(force ? { replace: true } : {}) })
         },
-        (report) => describeFatImage('Cloud-init disk', report)
+        (report) => describeFatImage('Cloud-init disk', report),
+        CIDATA_OPTION_OF
       )
     })
 
@@ -77,7 +80,8 @@ export function registerDiskCommands(program: Command): void {
           const [{ ensureDataDisk }, { parseSize }] = await Promise.all([import('../runtime/disk/dataDisk'), import('../runtime/disk/parseSize')])
           return ensureDataDisk({ path: options.out, sizeBytes: parseSize(options.size, '--size'), recreate: options.recreate === true })
         },
-        describeDataDisk
+        describeDataDisk,
+        DATA_DISK_OPTION_OF
       )
     })
 }

@@ -15,7 +15,6 @@ import { hasNetAdmin } from '../runtime/net/netAdmin'
 import { followInstanceLog } from './followSerial'
 import type { LaunchOptions } from './instanceCommands'
 import { serviceParts } from './serviceDiskRequest'
-import { LAUNCH_OPTION_OF, namingTheOption } from './optionNames'
 import type { AccelSetting } from '../runtime/vmm/qemu/qemuHost'
 
 /** One line of `bpvm ls`. */
@@ -72,13 +71,10 @@ export async function reconcileNow(): Promise<ReconcileReport> {
 export async function launch(options: LaunchOptions, progress: (p: LaunchProgress) => void): Promise<InstanceRow> {
   // Its input is checked before reconcile changes anything on the host.
   const spec = launchSpecOf(options)
-  const named = (error: unknown) => Promise.reject(namingTheOption(error, LAUNCH_OPTION_OF))
-  await checkLaunchInput(spec).catch(named)
+  await checkLaunchInput(spec)
   await reconcileFirst()
   const interrupt = cancelOnInterrupt()
-  const record = await launchInstance(spec, { onProgress: progress, signal: interrupt.signal })
-    .catch(named)
-    .finally(() => interrupt.dispose())
+  const record = await launchInstance(spec, { onProgress: progress, signal: interrupt.signal }).finally(() => interrupt.dispose())
   if (!options.detach && !options.json) await followInstanceLog(record)
   return row((await readInstance(record.name)) ?? record)
 }

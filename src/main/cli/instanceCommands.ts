@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { runAction } from './cliOutput'
+import { LAUNCH_OPTION_OF } from './optionNames'
 import { addServiceOptions, type ServiceDiskOptions } from './serviceDiskOptions'
 import type { InstanceRow } from './instanceActions'
 import type { ReconcileReport } from '../runtime/instance/reconcile'
@@ -85,7 +86,8 @@ export function registerInstanceCommands(program: Command): void {
       await runAction(
         options.json,
         async () => (await actions()).launch(options, options.json ? () => undefined : (await import('./launchProgressPrinter')).launchProgressPrinter()),
-        (row) => `${row.name}: ${row.status} (${row.reason}), guest ${row.ip}`
+        (row) => `${row.name}: ${row.status} (${row.reason}), guest ${row.ip}`,
+        LAUNCH_OPTION_OF
       )
     })
 

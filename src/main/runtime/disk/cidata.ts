@@ -35,31 +35,31 @@ const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i
 /** Validates the request; every error names the CLI option at fault. */
 export function cidataConfig(request: Omit<CidataRequest, 'out'>): CidataConfig {
   const instanceId = String(request.instanceId ?? '')
-  if (instanceId === '') throw invalidInput('--instance-id', 'is required')
+  if (instanceId === '') throw invalidInput('instanceId', 'is required')
   // cloud-init uses the id as a directory name under /var/lib/cloud/instances.
   if (!/^[\x21-\x7e]+$/.test(instanceId) || instanceId.includes('/') || instanceId === '.' || instanceId === '..') {
-    throw invalidInput('--instance-id', `${JSON.stringify(instanceId)} must be printable ASCII without spaces or "/"`)
+    throw invalidInput('instanceId', `${JSON.stringify(instanceId)} must be printable ASCII without spaces or "/"`)
   }
-  if (instanceId.length > 128) throw invalidInput('--instance-id', 'is longer than 128 characters')
+  if (instanceId.length > 128) throw invalidInput('instanceId', 'is longer than 128 characters')
 
   const mac = String(request.mac ?? '')
-  if (!MAC.test(mac)) throw invalidInput('--mac', `expected six hex pairs like 52:54:00:12:34:56, got ${JSON.stringify(mac)}`)
+  if (!MAC.test(mac)) throw invalidInput('mac', `expected six hex pairs like 52:54:00:12:34:56, got ${JSON.stringify(mac)}`)
   const firstOctet = parseInt(mac.slice(0, 2), 16)
-  if (firstOctet & 1) throw invalidInput('--mac', `${mac} is a multicast address; a NIC needs a unicast one`)
-  if (/^(00:){5}00$/.test(mac)) throw invalidInput('--mac', 'cannot be all zeros')
+  if (firstOctet & 1) throw invalidInput('mac', `${mac} is a multicast address; a NIC needs a unicast one`)
+  if (/^(00:){5}00$/.test(mac)) throw invalidInput('mac', 'cannot be all zeros')
 
-  const cidr = parseInterfaceCidr(String(request.address ?? ''), '--address')
+  const cidr = parseInterfaceCidr(String(request.address ?? ''), 'address')
   const gateway = String(request.gateway ?? '')
-  if (ipv4ToNumber(gateway) === undefined) throw invalidInput('--gateway', `${JSON.stringify(gateway)} is not an IPv4 address`)
-  if (gateway === cidr.address) throw invalidInput('--gateway', `${gateway} is the guest's own address`)
-  if (!isHostInSubnet(gateway, cidr)) throw invalidInput('--gateway', `${gateway} is not a host of the guest's subnet ${cidr.address}/${cidr.prefix}`)
+  if (ipv4ToNumber(gateway) === undefined) throw invalidInput('gateway', `${JSON.stringify(gateway)} is not an IPv4 address`)
+  if (gateway === cidr.address) throw invalidInput('gateway', `${gateway} is the guest's own address`)
+  if (!isHostInSubnet(gateway, cidr)) throw invalidInput('gateway', `${gateway} is not a host of the guest's subnet ${cidr.address}/${cidr.prefix}`)
 
   const dns = request.dns && request.dns.length > 0 ? request.dns : DEFAULT_DNS
   for (const server of dns) {
-    if (isIP(server) === 0) throw invalidInput('--dns', `${JSON.stringify(server)} is not an IP address`)
+    if (isIP(server) === 0) throw invalidInput('dns', `${JSON.stringify(server)} is not an IP address`)
   }
   const graceSeconds = request.graceSeconds ?? DEFAULT_GUEST_GRACE_SECONDS
-  if (!Number.isSafeInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > 3600) throw invalidInput('--grace', 'must be a whole number of seconds from 0 to 3600')
+  if (!Number.isSafeInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > 3600) throw invalidInput('graceSeconds', 'must be a whole number of seconds from 0 to 3600')
   return { instanceId, mac: mac.toLowerCase(), address: cidr.address, prefix: cidr.prefix, gateway, dns: [...dns], docker: request.docker === true, graceSeconds,
     ...(request.bridgeRelay ? { bridgeRelay: checkRelay(request.bridgeRelay) } : {}) }
 }
@@ -91,7 +91,7 @@ export const cidataDigest = (config: CidataConfig): string => createHash('sha256
 /** Builds the NoCloud seed disk (FAT32, label CIDATA) cloud-init reads on first boot. */
 export async function buildCidataDisk(request: CidataRequest, options: BuildFatOptions = {}): Promise<FatBuildReport & { digest: string }> {
   const config = cidataConfig(request)
-  const out = await checkOutputFile(request.out, '--out', { replace: request.replace === true })
+  const out = await checkOutputFile(request.out, 'out', { replace: request.replace === true })
   const file = ([name, text]: [string, string]) => ({ kind: 'file' as const, name, source: { bytes: new TextEncoder().encode(text) } })
   const report = await buildFatImage({ label: CIDATA_LABEL, out, entries: Object.entries(cidataFiles(config)).map(file) }, options)
   return { ...report, digest: cidataDigest(config) }

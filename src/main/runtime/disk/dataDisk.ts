@@ -32,18 +32,18 @@ const MIN_BYTES = 1024 * 1024
 export async function ensureDataDisk(request: DataDiskRequest): Promise<DataDiskReport> {
   const { sizeBytes } = request
   if (!Number.isSafeInteger(sizeBytes) || sizeBytes < MIN_BYTES) {
-    throw invalidInput('--size', `must be a whole number of bytes, at least ${formatSize(MIN_BYTES)}`)
+    throw invalidInput('sizeBytes', `must be a whole number of bytes, at least ${formatSize(MIN_BYTES)}`)
   }
   // An existing disk is kept, or replaced with `recreate`: decided below.
-  const path = await checkOutputFile(request.path, '--out', { replace: true })
+  const path = await checkOutputFile(request.path, 'path', { replace: true })
   const existing = await lstat(path).catch(() => undefined)
-  if (existing && !existing.isFile()) throw invalidInput('--out', `${path} exists and is not a regular file`)
+  if (existing && !existing.isFile()) throw invalidInput('path', `${path} exists and is not a regular file`)
 
   if (existing && !request.recreate) {
     const info = await imageInfo(path)
     if (info.format !== 'qcow2') {
-      throw new BpvmError('INVALID_INPUT', `--out: ${path} exists but is a ${info.format} image, not qcow2; pass --recreate to replace it`, {
-        field: '--out'
+      throw new BpvmError('INVALID_INPUT', `path: ${path} exists but is a ${info.format} image, not qcow2; pass --recreate to replace it`, {
+        field: 'path'
       })
     }
     return { path, action: 'kept', virtualSizeBytes: info.virtualSizeBytes, requestedBytes: sizeBytes }

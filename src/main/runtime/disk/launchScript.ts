@@ -12,9 +12,9 @@ export function launchScript(env: readonly EnvVar[], args: readonly string[]): s
   const lines = ['#!/bin/sh', 'set -e']
   for (const { name, value } of env) {
     // The name is written unquoted, so it is checked here too, not only by the caller.
-    if (!ENV_NAME.test(name)) throw invalidInput('--env', `${JSON.stringify(name)} is not a variable name`)
-    lines.push(`export ${name}=${shellQuote(value, '--env')}`)
+    if (!ENV_NAME.test(name)) throw invalidInput('env.extraEnv', `${JSON.stringify(name)} is not a variable name`)
+    lines.push(`export ${name}=${shellQuote(value, 'env.extraEnv')}`)
   }
-  lines.push(['exec', GUEST_SERVICE_BINARY, ...args.map((arg) => shellQuote(arg, '--arg'))].join(' '))
+  lines.push(['exec', GUEST_SERVICE_BINARY, ...args.map((arg) => shellQuote(arg, 'args.extraArgs'))].join(' '))
   return `${lines.join('\n')}\n`
 }

@@ -14,7 +14,7 @@ export interface OutputFileOptions {
  * device node, a FIFO, a socket, a directory or a link is never written over. Returns the
  * absolute path.
  */
-export async function checkOutputFile(out: string, field = '--out', options: OutputFileOptions = {}): Promise<string> {
+export async function checkOutputFile(out: string, field = 'out', options: OutputFileOptions = {}): Promise<string> {
   if (typeof out !== 'string' || out.trim() === '') throw invalidInput(field, 'is required')
   if (out.includes('\0')) throw invalidInput(field, 'contains a NUL character')
   const path = resolve(out)

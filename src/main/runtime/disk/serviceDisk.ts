@@ -32,7 +32,7 @@ export async function buildServiceDisk(request: ServiceDiskRequest, options: Bui
   const script = launchScript(serviceEnvironment(request.env), serviceArguments(request.args))
   const binary = await checkBinary(request.binary)
   const keystore = request.keystore === undefined ? [] : await readKeystore(request.keystore)
-  const out = await checkOutputFile(request.out, '--out', { replace: request.replace === true })
+  const out = await checkOutputFile(request.out, 'out', { replace: request.replace === true })
   return buildFatImage(
     {
       label: SERVICE_DISK_LABEL,
@@ -59,20 +59,20 @@ export async function checkServiceInput(request: Omit<ServiceDiskRequest, 'out' 
 
 /** The binary's real path (a symlink to it is fine: the file itself is copied). */
 async function checkBinary(binary: string): Promise<string> {
-  if (typeof binary !== 'string' || binary === '') throw invalidInput('--binary', 'is required')
+  if (typeof binary !== 'string' || binary === '') throw invalidInput('binary', 'is required')
   const info = await stat(binary).catch(() => undefined)
-  if (!info) throw new BpvmError('SOURCE_NOT_FOUND', `--binary: ${binary} does not exist`, { field: '--binary', path: binary })
-  if (info.isDirectory()) throw invalidInput('--binary', `${binary} is a directory, not the service's executable file`)
-  if (!info.isFile()) throw invalidInput('--binary', `${binary} is not a regular file`)
-  if (info.size === 0) throw invalidInput('--binary', `${binary} is empty (0 bytes): not a service's executable (a build still writing it?)`)
-  checkFits('--binary', binary, info.size)
+  if (!info) throw new BpvmError('SOURCE_NOT_FOUND', `binary: ${binary} does not exist`, { field: 'binary', path: binary })
+  if (info.isDirectory()) throw invalidInput('binary', `${binary} is a directory, not the service's executable file`)
+  if (!info.isFile()) throw invalidInput('binary', `${binary} is not a regular file`)
+  if (info.size === 0) throw invalidInput('binary', `${binary} is empty (0 bytes): not a service's executable (a build still writing it?)`)
+  checkFits('binary', binary, info.size)
   return realpath(binary)
 }
 
 async function readKeystore(dir: string): Promise<FatNode[]> {
   const info = await stat(dir).catch(() => undefined)
-  if (info && !info.isDirectory()) throw invalidInput('--keystore', `${dir} is not a directory`)
-  const tree = await readHostTree(dir, '--keystore')
+  if (info && !info.isDirectory()) throw invalidInput('keystore', `${dir} is not a directory`)
+  const tree = await readHostTree(dir, 'keystore')
   await checkTreeFits(tree)
   return tree
 }
@@ -81,7 +81,7 @@ async function readKeystore(dir: string): Promise<FatNode[]> {
 async function checkTreeFits(nodes: readonly FatNode[]): Promise<void> {
   for (const node of nodes) {
     if (node.kind === 'dir') await checkTreeFits(node.children)
-    else if ('path' in node.source) checkFits('--keystore', node.source.path, (await stat(node.source.path)).size)
+    else if ('path' in node.source) checkFits('keystore', node.source.path, (await stat(node.source.path)).size)
   }
 }
 

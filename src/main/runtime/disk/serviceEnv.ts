@@ -47,50 +47,30 @@ export interface EnvVar {
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const MAX_U64 = 2n ** 64n - 1n
 
-// Which option sets each variable the model owns, so `--env` cannot quietly override one.
+// Which field sets each variable the model owns (by its path in the request), so an extra
+// variable cannot quietly override one.
 const OWNED_BY: Record<string, string> = {
-  HTTP_RPC_URL: '--http-rpc-url',
-  WS_RPC_URL: '--ws-rpc-url',
+  HTTP_RPC_URL: 'env.httpRpcUrl',
+  WS_RPC_URL: 'env.wsRpcUrl',
   KEYSTORE_URI: 'the VM layout (/srv/keystore)',
   DATA_DIR: 'the VM layout (/mnt/data)',
-  BLUEPRINT_ID: '--blueprint-id',
-  SERVICE_ID: '--service-id',
-  PROTOCOL: '--protocol',
-  CHAIN: '--chain',
-  BOOTNODES: '--bootnode',
-  TANGLE_CONTRACT: '--tangle-contract',
-  STAKING_CONTRACT: '--staking-contract',
-  RESTAKING_CONTRACT: '--staking-contract',
+  BLUEPRINT_ID: 'env.blueprintId',
+  SERVICE_ID: 'env.serviceId',
+  PROTOCOL: 'env.protocol',
+  CHAIN: 'env.chain',
+  BOOTNODES: 'env.bootnodes',
+  TANGLE_CONTRACT: 'env.tangleContract',
+  STAKING_CONTRACT: 'env.stakingContract',
+  RESTAKING_CONTRACT: 'env.stakingContract',
   BRIDGE_SOCKET_PATH: 'bpvm (the bridge transport)',
-  STATUS_REGISTRY_CONTRACT: '--status-registry-contract',
-  REGISTRATION_MODE_ON: '--registration',
-  REGISTRATION_OUTPUT_PATH: '--registration',
-  REGISTRATION_CAPTURE_ONLY: '--registration'
+  STATUS_REGISTRY_CONTRACT: 'env.statusRegistryContract',
+  REGISTRATION_MODE_ON: 'env.registration',
+  REGISTRATION_OUTPUT_PATH: 'env.registration',
+  REGISTRATION_CAPTURE_ONLY: 'env.registration'
 }
 
-const ENV_FIELDS: Record<string, string> = {
-  httpRpcUrl: '--http-rpc-url',
-  wsRpcUrl: '--ws-rpc-url',
-  blueprintId: '--blueprint-id',
-  serviceId: '--service-id',
-  protocol: '--protocol',
-  chain: '--chain',
-  bootnodes: '--bootnode',
-  tangleContract: '--tangle-contract',
-  stakingContract: '--staking-contract',
-  statusRegistryContract: '--status-registry-contract',
-  registration: '--registration',
-  extraEnv: '--env',
-  bridgeSocketPath: 'bridge'
-}
-
-const ARG_FIELDS: Record<string, string> = {
-  testMode: '--test-mode',
-  pretty: '--pretty',
-  verbosity: '--verbose',
-  dryRun: '--dry-run',
-  extraArgs: '--arg'
-}
+/** Fields are named by their path in the request: `env.httpRpcUrl`, `args.extraArgs`. */
+const pathIn = (group: string) => (path: readonly PropertyKey[]): string => [group, ...path.slice(0, 1).map(String)].join('.')
 
 const required = (what: string) => ({ error: (issue: { input: unknown }) => (issue.input === undefined ? 'is required' : what) })
 
@@ -153,7 +133,7 @@ export function defaultChain(httpRpcUrl: string): Chain {
  * disk at /mnt/data and the keystore on the read-only service disk.
  */
 export function serviceEnvironment(input: ServiceEnvInput): EnvVar[] {
-  const env = parseInput(envSchema, input, (path) => ENV_FIELDS[String(path[0])] ?? 'env')
+  const env = parseInput(envSchema, input, pathIn('env'))
   const vars: Array<[string, string | undefined]> = [
     ['HTTP_RPC_URL', env.httpRpcUrl],
     ['WS_RPC_URL', env.wsRpcUrl],
@@ -178,12 +158,12 @@ export function serviceEnvironment(input: ServiceEnvInput): EnvVar[] {
   const seen = new Set<string>()
   for (const [name, value] of env.extraEnv ?? []) {
     if (!ENV_NAME.test(name)) {
-      throw invalidInput('--env', `${JSON.stringify(name)} is not a variable name (letters, digits and _, not starting with a digit)`)
+      throw invalidInput('env.extraEnv', `${JSON.stringify(name)} is not a variable name (letters, digits and _, not starting with a digit)`)
     }
-    checkScriptText(value, '--env', `the value of ${name}`)
+    checkScriptText(value, 'env.extraEnv', `the value of ${name}`)
     const owner = OWNED_BY[name]
-    if (owner) throw invalidInput('--env', `${name} is set by ${owner}; use that instead`)
-    if (seen.has(name)) throw invalidInput('--env', `${name} is given more than once`)
+    if (owner) throw invalidInput('env.extraEnv', `${name} is set by ${owner}; use that instead`)
+    if (seen.has(name)) throw invalidInput('env.extraEnv', `${name} is given more than once`)
     seen.add(name)
     result.push({ name, value })
   }
@@ -192,16 +172,16 @@ export function serviceEnvironment(input: ServiceEnvInput): EnvVar[] {
 
 /** The service's arguments: `run`, the flags that are set, then the extra `key value` pairs. */
 export function serviceArguments(input: ServiceArgsInput): string[] {
-  const args = parseInput(argsSchema, input, (path) => ARG_FIELDS[String(path[0])] ?? 'args')
+  const args = parseInput(argsSchema, input, pathIn('args'))
   const argv = ['run']
   if (args.testMode) argv.push('--test-mode')
   if (args.pretty) argv.push('--pretty')
   if (args.verbosity) argv.push(`-${'v'.repeat(args.verbosity)}`)
   if (args.dryRun) argv.push('--dry-run')
   for (const [key, value] of args.extraArgs ?? []) {
-    if (key === '') throw invalidInput('--arg', 'a key cannot be empty')
-    checkScriptText(key, '--arg', `the key ${JSON.stringify(key)}`)
-    checkScriptText(value, '--arg', `the value of ${JSON.stringify(key)}`)
+    if (key === '') throw invalidInput('args.extraArgs', 'a key cannot be empty')
+    checkScriptText(key, 'args.extraArgs', `the key ${JSON.stringify(key)}`)
+    checkScriptText(value, 'args.extraArgs', `the value of ${JSON.stringify(key)}`)
     argv.push(key, value)
   }
   return argv

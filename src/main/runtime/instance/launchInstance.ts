@@ -88,7 +88,7 @@ export async function launchInstance(input: LaunchSpec, options: LaunchOptions =
 export async function checkLaunchInput(input: LaunchSpec, settings?: AppSettings): Promise<CheckedLaunch> {
   const spec = checkLaunchSpec(input, await launchDefaults(settings ?? (await readAppSettings())))
   // QEMU would spend seconds of kernel time setting up shared guest memory before failing.
-  if (spec.memoryBytes > totalmem()) throw invalidInput('memory', `${spec.memoryBytes / 1024 ** 2} MiB is more than this host has (${Math.floor(totalmem() / 1024 ** 2)} MiB)`)
+  if (spec.memoryBytes > totalmem()) throw invalidInput('memoryBytes', `${spec.memoryBytes / 1024 ** 2} MiB is more than this host has (${Math.floor(totalmem() / 1024 ** 2)} MiB)`)
   await checkServiceInput(spec)
   return spec
 }

@@ -75,13 +75,13 @@ export function checkLaunchSpec(spec: LaunchSpec, defaults: LaunchDefaults): Che
   if (docker && image === 'dev') throw invalidInput('docker', 'the dev guest has no package manager to install Docker with; use --image debian or ubuntu')
   if (vmm === 'cloud-hypervisor' && accel === 'tcg') throw invalidInput('accel', 'cloud-hypervisor runs on KVM only; use --vmm qemu for software emulation (tcg)')
   const memoryBytes = spec.memoryBytes ?? 512 * MiB
-  if (!Number.isSafeInteger(memoryBytes) || memoryBytes < 128 * MiB || memoryBytes % MiB !== 0) throw invalidInput('memory', 'must be a whole number of MiB, at least 128 MiB')
+  if (!Number.isSafeInteger(memoryBytes) || memoryBytes < 128 * MiB || memoryBytes % MiB !== 0) throw invalidInput('memoryBytes', 'must be a whole number of MiB, at least 128 MiB')
   const vcpus = spec.vcpus ?? 1
-  if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 64) throw invalidInput('cpus', `must be from 1 to 64, got ${vcpus}`)
+  if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 64) throw invalidInput('vcpus', `must be from 1 to 64, got ${vcpus}`)
   const storageBytes = spec.storageBytes ?? 1024 * MiB
-  if (!Number.isSafeInteger(storageBytes) || storageBytes < 64 * MiB) throw invalidInput('storage', 'must be at least 64 MiB')
+  if (!Number.isSafeInteger(storageBytes) || storageBytes < 64 * MiB) throw invalidInput('storageBytes', 'must be at least 64 MiB')
   if (spec.guestGraceSeconds !== undefined && (!Number.isSafeInteger(spec.guestGraceSeconds) || spec.guestGraceSeconds < 0 || spec.guestGraceSeconds > 3600)) {
-    throw invalidInput('grace', 'must be a whole number of seconds from 0 to 3600')
+    throw invalidInput('guestGraceSeconds', 'must be a whole number of seconds from 0 to 3600')
   }
   const forward = spec.forward ?? []
   if (!Array.isArray(forward)) throw invalidInput('forward', 'must be a list of loopback URLs or ports')

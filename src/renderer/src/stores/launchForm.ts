@@ -206,56 +206,36 @@ export function buildLaunchRequest(form: LaunchForm): LaunchRequest {
 }
 
 /**
- * The runtime names fields as the CLI does (`--http-rpc-url`, `memory`); the API's schema names
- * them by their path in the request (`env.httpRpcUrl`). Both land on the form's field.
+ * The runtime and the API's schema both name a field by its path in the request
+ * (`env.httpRpcUrl`, `memoryBytes`, `forward.0`): each lands on the form's field.
  */
 export const launchFieldOf = fieldMapper({
   name: 'name',
   binary: 'binary',
-  '--binary': 'binary',
   keystore: 'keystore',
-  '--keystore': 'keystore',
   'env.httpRpcUrl': 'httpRpcUrl',
-  '--http-rpc-url': 'httpRpcUrl',
   'env.wsRpcUrl': 'wsRpcUrl',
-  '--ws-rpc-url': 'wsRpcUrl',
   'env.blueprintId': 'blueprintId',
-  '--blueprint-id': 'blueprintId',
   'env.serviceId': 'serviceId',
-  '--service-id': 'serviceId',
   'env.protocol': 'protocol',
-  '--protocol': 'protocol',
   'env.chain': 'chain',
-  '--chain': 'chain',
   'env.bootnodes': 'bootnodes',
-  '--bootnode': 'bootnodes',
   'env.tangleContract': 'tangleContract',
-  '--tangle-contract': 'tangleContract',
   'env.stakingContract': 'stakingContract',
-  '--staking-contract': 'stakingContract',
   'env.statusRegistryContract': 'statusRegistryContract',
-  '--status-registry-contract': 'statusRegistryContract',
   'env.registration': 'registration',
-  '--registration': 'registration',
   'env.extraEnv': 'extraEnv',
-  '--env': 'extraEnv',
   'args.verbosity': 'verbosity',
-  '--verbose': 'verbosity',
   'args.extraArgs': 'extraArgs',
-  '--arg': 'extraArgs',
   memoryBytes: 'memoryMiB',
-  memory: 'memoryMiB',
   vcpus: 'vcpus',
-  cpus: 'vcpus',
   storageBytes: 'storageGiB',
-  storage: 'storageGiB',
   vmm: 'vmm',
   image: 'image',
   accel: 'accel',
   docker: 'docker',
   bridge: 'bridge',
   forward: 'forward',
-  '--forward': 'forward',
   rpcCheck: 'skipRpcCheck'
 })
 
