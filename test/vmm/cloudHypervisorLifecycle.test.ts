@@ -40,6 +40,33 @@ for (const version of ['v53', 'v52'] as const) {
       await vm.powerButton() // the guest is off already: nothing to do
     })
 
+    it('is found again by another process (attach): state and power button over the API, stop by its pid and start time', async () => {
+      const d = await dir()
+      const files = filesIn(d)
+      const driver = fakeDriver(flags)
+      const vm = track(await driver.launch(await specIn(d), files))
+      const identity = vm.process.identity
+      const attached = driver.attach({ socketPath: files.socketPath, process: identity })
+      expect(attached.kind).toBe('cloud-hypervisor')
+      expect(await attached.state()).toBe('running')
+      expect(await attached.powerButton()).toBe(true)
+      expect(await vm.process.exited).toEqual({ code: 0, signal: null })
+      // Nothing answers any more: the attached view says so without throwing.
+      expect(await attached.state()).toBe('unknown')
+      expect(await attached.powerButton()).toBe(false)
+      await attached.stop(1_000)
+    })
+
+    it('stops a VM found again whose guest ignores everything, by its pid and start time', async () => {
+      const d = await dir()
+      const files = filesIn(d)
+      const driver = fakeDriver(flags)
+      const vm = track(await driver.launch(await specIn(d), files))
+      await driver.attach({ socketPath: files.socketPath, process: vm.process.identity }).stop(1_000)
+      expect((await vm.process.exited).signal ?? (await vm.process.exited).code).not.toBeNull()
+      expect(vm.process.isRunning()).toBe(false)
+    })
+
     it('shuts the VMM down through vmm.shutdown and waits for its exit', async () => {
       const d = await dir()
       const files = filesIn(d)

@@ -1,7 +1,7 @@
 import { BpvmError } from '../errors'
 import { withFileLock } from '../state/fileLock'
 import { isProcessAlive } from '../state/processIdentity'
-import { stopDetachedVmm } from '../vmm/vmmProcess'
+import { attachVm } from '../vmm/vmmDrivers'
 import { instancePaths, listInstances, readInstance, writeInstance, type InstanceRecord } from './instanceRecord'
 import { instanceStatus } from './instanceStatus'
 import { launchLog } from './logs/launchLog'
@@ -48,7 +48,7 @@ async function needsEnding(record: InstanceRecord): Promise<'dead' | 'stopped' |
 
 async function endNow(record: InstanceRecord): Promise<EndedInstance> {
   if (record.phase === 'launching') {
-    if (record.process) await stopDetachedVmm(record.process, 2_000)
+    if (record.process) await attachVm(record.vmm, { socketPath: instancePaths(record.name).socket, process: record.process }).stop(2_000)
     const reason = 'the launch was interrupted (its process died) and has been undone'
     await markEnded(record, { status: 'Error', reason }, 'reconcile')
     return { name: record.name, status: 'Error', reason, interrupted: true }

@@ -1,7 +1,7 @@
 import type { InstanceStatus } from '../../../shared/vocabulary'
 import { isProcessAlive } from '../state/processIdentity'
 import type { GuestMarker } from '../vmm/guestMarkers'
-import { detachedVmState } from './vmmControl'
+import { attachVm } from '../vmm/vmmDrivers'
 import { instancePaths, type InstanceRecord } from './instanceRecord'
 import { guestLogFacts, type CloudInitProblem } from './serviceMarkers'
 
@@ -59,7 +59,7 @@ async function statusFrom(record: InstanceRecord, process: NonNullable<InstanceR
   if (!alive) {
     return { status: 'Error', reason: started ? 'the VMM exited while the service was running' : 'the VMM exited before the service started', since: record.updatedAt }
   }
-  const vm = await detachedVmState(record.vmm, paths.socket)
+  const vm = await attachVm(record.vmm, { socketPath: paths.socket }).state()
   if (vm === 'unknown') return { status: 'Unknown', reason: 'the VMM runs but does not answer on its control socket', since: record.updatedAt }
   if (vm === 'paused') return { status: 'Pending', reason: 'the VM is paused', since: record.updatedAt }
   if (record.phase === 'launching') return { status: 'Pending', reason: 'launching', since: record.updatedAt }

@@ -17,8 +17,7 @@ import { readAppSettings, type AppSettings } from '../settings/appSettings'
 import { readNetworkSettings } from '../settings/networkSettings'
 import { withFileLock } from '../state/fileLock'
 import { processStartTime } from '../state/processIdentity'
-import { cloudHypervisorDriver } from '../vmm/cloudHypervisor/driver'
-import { qemuDriver } from '../vmm/qemu/qemuDriver'
+import { vmmDriverFor } from '../vmm/vmmDrivers'
 import type { VmmDriver } from '../vmm/vmmDriver'
 import { checkSocketPath, guestMac, type VmSpec } from '../vmm/vmSpec'
 import { GUEST_BRIDGE_SOCKET } from '../disk/guestLayout'
@@ -225,7 +224,7 @@ async function pathExists(path: string): Promise<boolean> {
 }
 
 function driverFor(spec: CheckedLaunch, onNote: (note: string) => void): VmmDriver {
-  return spec.vmm === 'qemu' ? qemuDriver({ accel: spec.accel, onNote }) : cloudHypervisorDriver({ program: CLOUD_HYPERVISOR_PROGRAM })
+  return vmmDriverFor(spec.vmm, { qemu: { accel: spec.accel, onNote }, cloudHypervisor: { program: CLOUD_HYPERVISOR_PROGRAM } })
 }
 
 /**

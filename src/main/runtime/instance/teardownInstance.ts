@@ -4,11 +4,10 @@ import { BpvmError } from '../errors'
 import { readAppSettings } from '../settings/appSettings'
 import { withFileLock } from '../state/fileLock'
 import { isProcessAlive } from '../state/processIdentity'
-import { stopDetachedVmm } from '../vmm/vmmProcess'
+import { attachVm } from '../vmm/vmmDrivers'
 import { checkInstanceName, instancePaths, purgeInstance, readInstance, writeInstance, type InstanceRecord } from './instanceRecord'
 import { instanceStatus, type StatusReport } from './instanceStatus'
 import { launchLog } from './logs/launchLog'
-import { detachedPowerButton } from './vmmControl'
 import { stopInstanceBridge } from './instanceBridge'
 import { releaseHostResources } from './releaseHostResources'
 
@@ -67,13 +66,14 @@ async function teardownLocked(record: InstanceRecord, options: TeardownOptions, 
   const identity = record.process
   if (identity && (await isProcessAlive(identity))) {
     before = await instanceStatus(record)
-    if (!options.force && (await detachedPowerButton(record.vmm, paths.socket))) {
+    const vm = attachVm(record.vmm, { socketPath: paths.socket, process: identity })
+    if (!options.force && (await vm.powerButton())) {
       graceMs = graceSettingMs
       const deadline = Date.now() + graceMs
       while (Date.now() < deadline && (await isProcessAlive(identity))) await sleep(100)
     }
     stopped = (await isProcessAlive(identity)) ? 'killed' : 'graceful'
-    await stopDetachedVmm(identity, 2_000)
+    await vm.stop(2_000)
   }
   const ended = record.phase === 'stopped' && record.outcome ? record.outcome : await teardownOutcome(record, stopped, before, graceMs)
   if (options.purge) {

@@ -1,3 +1,4 @@
+import type { ProcessIdentity } from '../state/processIdentity'
 import type { VmmProcess } from './vmmProcess'
 import type { VmSpec } from './vmSpec'
 
@@ -33,8 +34,30 @@ export interface RunningVm {
   detach(): void
 }
 
+/** How to reach a VM another process launched: its control socket, and its VMM process when known. */
+export interface AttachTarget {
+  socketPath: string
+  process?: Required<ProcessIdentity>
+}
+
+/**
+ * A VM another process launched (a later CLI command, the app after a restart), found again
+ * through its control socket; every request is short, and none throws.
+ */
+export interface AttachedVm {
+  readonly kind: VmmKind
+  /** The VMM's view of the VM; `unknown` when it does not answer. */
+  state(): Promise<VmState>
+  /** ACPI power button; false when the VMM could not be reached. */
+  powerButton(): Promise<boolean>
+  /** SIGTERM, then SIGKILL after `graceMs`; only the very process (pid and start time), and quiet when it is gone. */
+  stop(graceMs: number): Promise<void>
+}
+
+/** A VM's whole life, for one VMM: launch it, and find it again from another process. */
 export interface VmmDriver {
   readonly kind: VmmKind
   /** Starts the VMM, creates and boots the VM; on any failure nothing of it is left running. */
   launch(spec: VmSpec, files: VmmFiles): Promise<RunningVm>
+  attach(target: AttachTarget): AttachedVm
 }

@@ -154,3 +154,26 @@ export async function stopDetachedVmm(identity: Required<ProcessIdentity>, grace
   if (await isProcessAlive(identity)) process.kill(identity.pid, 'SIGKILL')
   while (await isProcessAlive(identity)) await sleep(20)
 }
+
+/** Whether the process exits within `ms`; the timer is cancelled on exit so it holds nothing up. */
+export async function exitsWithin(vmm: VmmProcess, ms: number): Promise<boolean> {
+  if (!vmm.isRunning()) return true
+  const timer = new AbortController()
+  try {
+    return await Promise.race([vmm.exited.then(() => true), sleep(ms, false, { signal: timer.signal })])
+  } finally {
+    timer.abort()
+  }
+}
+
+/**
+ * A VMM that died while being talked to says more in its last words on stderr than a closed
+ * socket does: `error` becomes VMM_EXITED with them when the process has exited within a second,
+ * and is kept as it is otherwise.
+ */
+export async function explainVmmExit(error: unknown, vmm: VmmProcess, how: { program: string; stderrPath: string; during: string; details?: Record<string, unknown> }): Promise<unknown> {
+  if (!(await exitsWithin(vmm, 1_000))) return error
+  const exit = await vmm.exited
+  const ended = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`
+  return new BpvmError('VMM_EXITED', `${how.program} ${ended} ${how.during}${await stderrTail(how.stderrPath)}`, { program: how.program, ...exit, ...how.details })
+}

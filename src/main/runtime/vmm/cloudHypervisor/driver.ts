@@ -1,11 +1,10 @@
-import { BpvmError } from '../../errors'
 import type { RunningVm, VmmDriver, VmmFiles } from '../vmmDriver'
-import { VmmProcess } from '../vmmProcess'
+import { explainVmmExit, VmmProcess } from '../vmmProcess'
 import { checkVmSpec, type VmSpec } from '../vmSpec'
-import { stderrTail } from '../stderrTail'
 import { CloudHypervisorApi, DEFAULT_API_TIMEOUTS, type ChApiTimeouts } from './apiClient'
 import { isApiError } from './apiErrors'
 import type { ChVmConfig } from './apiTypes'
+import { attachCloudHypervisor } from './attachedVm'
 import { CloudHypervisorVm } from './runningVm'
 import { vmConfigFor } from './vmConfig'
 import { clearStaleVsockSockets } from './vsockSockets'
@@ -37,7 +36,7 @@ export function cloudHypervisorDriver(options: CloudHypervisorOptions | string =
     killGraceMs: given.killGraceMs ?? 5_000,
     shutdownTimeoutMs: given.shutdownTimeoutMs ?? 15_000
   }
-  return { kind: 'cloud-hypervisor', launch: (spec, files) => launch(settings, spec, files) }
+  return { kind: 'cloud-hypervisor', launch: (spec, files) => launch(settings, spec, files), attach: attachCloudHypervisor }
 }
 
 async function launch(settings: Settings, spec: VmSpec, files: VmmFiles): Promise<RunningVm> {
@@ -91,12 +90,5 @@ async function bootVm(api: CloudHypervisorApi, config: ChVmConfig): Promise<void
 /** When the VMM died mid-request, its own last words say more than a closed socket. */
 async function explain(error: unknown, vmm: VmmProcess, program: string, stderrPath: string): Promise<unknown> {
   if (!isApiError(error, 'CH_API_UNREACHABLE')) return error
-  const exit = await Promise.race([vmm.exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1_000).unref())])
-  if (!exit) return error
-  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`
-  return new BpvmError('VMM_EXITED', `${program} ${how} while the VM was being created or booted${await stderrTail(stderrPath)}`, {
-    program,
-    ...exit,
-    endpoint: error.details?.endpoint
-  })
+  return explainVmmExit(error, vmm, { program, stderrPath, during: 'while the VM was being created or booted', details: { endpoint: error.details?.endpoint } })
 }

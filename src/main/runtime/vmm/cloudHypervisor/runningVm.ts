@@ -1,5 +1,5 @@
 import type { RunningVm, VmState } from '../vmmDriver'
-import type { VmmProcess } from '../vmmProcess'
+import { exitsWithin, type VmmProcess } from '../vmmProcess'
 import type { CloudHypervisorApi } from './apiClient'
 import { isApiError } from './apiErrors'
 import type { VmInfo } from './apiTypes'
@@ -44,7 +44,7 @@ export class CloudHypervisorVm implements RunningVm {
     } catch (error) {
       // An answer without a VM (404 or 500, by version) is not a stop: the VMM still runs.
       if (isApiError(error, 'CH_API_ERROR')) return 'unknown'
-      return (await this.exitsWithin(EXIT_RACE_MS)) ? 'stopped' : 'unknown'
+      return (await exitsWithin(this.process, EXIT_RACE_MS)) ? 'stopped' : 'unknown'
     }
   }
 
@@ -54,7 +54,7 @@ export class CloudHypervisorVm implements RunningVm {
     try {
       await this.api.powerButton()
     } catch (error) {
-      if (isApiError(error, 'CH_API_ERROR') || !(await this.exitsWithin(EXIT_RACE_MS))) throw error
+      if (isApiError(error, 'CH_API_ERROR') || !(await exitsWithin(this.process, EXIT_RACE_MS))) throw error
     }
   }
 
@@ -63,7 +63,7 @@ export class CloudHypervisorVm implements RunningVm {
     // The answer may be lost to the exit (EOF, ECONNRESET) and a failed vm_delete still ends the
     // process: whether it exits is what counts, not what the call returned.
     void this.api.shutdownVmm().catch(() => undefined)
-    if (!(await this.exitsWithin(this.timings.shutdownTimeoutMs))) await this.process.kill()
+    if (!(await exitsWithin(this.process, this.timings.shutdownTimeoutMs))) await this.process.kill()
   }
 
   async kill(): Promise<void> {
@@ -73,16 +73,5 @@ export class CloudHypervisorVm implements RunningVm {
   /** The API client holds no connection between requests; closing it leaves the VMM untouched. */
   detach(): void {
     void this.api.close()
-  }
-
-  private exitsWithin(ms: number): Promise<boolean> {
-    if (!this.process.isRunning()) return Promise.resolve(true)
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), ms)
-      void this.process.exited.then(() => {
-        clearTimeout(timer)
-        resolve(true)
-      })
-    })
   }
 }

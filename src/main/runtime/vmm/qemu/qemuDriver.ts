@@ -2,13 +2,13 @@ import { BpvmError } from '../../errors'
 import { linkExists } from '../../net/ipCommand'
 import { HOST_NET, type NetContext } from '../../net/netContext'
 import type { VmmDriver, VmmFiles } from '../vmmDriver'
-import { stderrTail } from '../stderrTail'
-import { VmmProcess } from '../vmmProcess'
+import { explainVmmExit, VmmProcess } from '../vmmProcess'
 import { checkVmSpec, type VmSpec } from '../vmSpec'
 import { watchBoot } from './bootWatchdog'
 import { qemuArgsFor, SERIAL_CHARDEV_ID, type QemuArgOptions } from './qemuArgs'
 import { resolveAccel, vhostVsockAvailable, type AccelSetting } from './qemuHost'
-import { exitsWithin, QemuVm, type QemuLaunchReport } from './qemuVm'
+import { attachQemu } from './qemuAttached'
+import { QemuVm, type QemuLaunchReport } from './qemuVm'
 import { QmpClient } from './qmpClient'
 
 export interface QemuDriverOptions {
@@ -37,7 +37,7 @@ export interface QemuVmmDriver extends VmmDriver {
 }
 
 export function qemuDriver(options: QemuDriverOptions = {}): QemuVmmDriver {
-  return { kind: 'qemu', launch: (spec, files) => launch(options, spec, files) }
+  return { kind: 'qemu', launch: (spec, files) => launch(options, spec, files), attach: attachQemu }
 }
 
 async function launch(options: QemuDriverOptions, spec: VmSpec, files: VmmFiles): Promise<QemuVm> {
@@ -113,14 +113,7 @@ async function launch(options: QemuDriverOptions, spec: VmSpec, files: VmmFiles)
  */
 async function explain(error: unknown, vmm: VmmProcess, program: string, stderrPath: string): Promise<unknown> {
   if (!(error instanceof BpvmError && (error.code === 'QMP_CLOSED' || error.code === 'QMP_TIMEOUT'))) return error
-  if (!(await exitsWithin(vmm, 1_000))) return error
-  const exit = await vmm.exited
-  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`
-  return new BpvmError('VMM_EXITED', `${program} ${how} while its QMP session was being set up${await stderrTail(stderrPath)}`, {
-    program,
-    ...exit,
-    command: error.details?.command
-  })
+  return explainVmmExit(error, vmm, { program, stderrPath, during: 'while its QMP session was being set up', details: { command: error.details?.command } })
 }
 
 /** The PTY QEMU opened for the serial console, from `query-chardev` (`pty:/dev/pts/N`). */

@@ -1,8 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { BpvmError } from '../../errors'
 import { stderrTail } from '../stderrTail'
 import type { RunningVm, VmState } from '../vmmDriver'
-import type { VmmProcess } from '../vmmProcess'
+import { exitsWithin, type VmmProcess } from '../vmmProcess'
 import type { FirstSerialByte } from './bootWatchdog'
 import type { AccelChoice } from './qemuHost'
 import type { QmpClient, QmpEvent } from './qmpClient'
@@ -156,16 +155,5 @@ export class QemuVm implements RunningVm {
     const { name } = this.parts
     this.parts.stopWatch.abort(reason ?? new BpvmError('VM_STOPPED', `${name}: the VM was stopped before the guest printed anything`, { vm: name }))
     this.qmp.close()
-  }
-}
-
-/** Whether the process exits within `ms`; the timer is cancelled on exit so it holds nothing up. */
-export async function exitsWithin(process: VmmProcess, ms: number): Promise<boolean> {
-  if (!process.isRunning()) return true
-  const timer = new AbortController()
-  try {
-    return await Promise.race([process.exited.then(() => true), sleep(ms, false, { signal: timer.signal })])
-  } finally {
-    timer.abort()
   }
 }
