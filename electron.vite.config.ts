@@ -10,7 +10,7 @@ const mainEntries = {
   cli: resolve('src/main/cli/main.ts'),
   runtime: resolve('src/main/runtime/index.ts'),
   fatWorker: resolve('src/main/runtime/disk/fat/fatWorker.ts'),
-  backend: resolve('src/main/backend/backendWorker.ts'),
+  backend: resolve('src/worker/backendWorker.ts'),
   bridge: resolve('src/main/runtime/bridge/bridgeMain.ts'),
   vsockRoute: resolve('src/main/runtime/bridge/vsockRouteMain.ts')
 }

@@ -1,8 +1,8 @@
 import { join } from 'node:path'
 import { app, BrowserWindow, ipcMain, session } from 'electron'
 import { registerAppScheme, serveRenderer } from './appProtocol'
-import type { ApiBackend } from './backend/apiBackend'
-import { createBackendProcess } from './backend/backendProcess'
+import type { ApiBackend } from '../service/apiBackend'
+import { createBackendProcess } from './worker/backendProcess'
 import { registerApiHandlers } from './ipc/apiHandlers'
 import { electronShellServices } from './ipc/shellHandlers'
 import { askWithMessageBox, settleVmsBeforeQuit } from './quitPolicy'
@@ -74,7 +74,7 @@ if (!app.requestSingleInstanceLock()) {
       backend = createBackendProcess(utilityWorkerSpawner())
       // Every event, backend:status included, goes to the windows showing our page.
       registerApiHandlers(ipcMain, backend, {
-        shell: electronShellServices(),
+        shell: electronShellServices(backend),
         windows: () => BrowserWindow.getAllWindows().map((window) => window.webContents)
       })
       openMainWindow()

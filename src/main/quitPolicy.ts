@@ -1,7 +1,7 @@
 import { dialog, type BrowserWindow, type MessageBoxOptions } from 'electron'
 import type { InstanceSummary } from '../shared/api'
 import type { Result } from '../shared/result'
-import type { ApiBackend } from './backend/apiBackend'
+import type { ApiBackend } from '../service/apiBackend'
 
 export type QuitChoice = 'stop' | 'leave'
 

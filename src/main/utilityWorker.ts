@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { utilityProcess } from 'electron'
-import type { SpawnWorker, WorkerExit } from './backend/backendProcess'
-import type { FromWorker, ToWorker } from './backend/workerProtocol'
+import type { SpawnWorker, WorkerExit } from './worker/backendProcess'
+import type { FromWorker, ToWorker } from '../worker/workerProtocol'
 
 /** out/main/index.js → out/main/backend.js (every main entry is built flat into out/main/). */
 export const backendWorkerPath = (): string => join(import.meta.dirname, 'backend.js')

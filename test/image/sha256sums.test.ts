@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BpvmError } from '../../src/main/runtime/errors'
+import { BpvmError } from '../../src/shared/errors'
 import { digestFor, fetchSha256Sums, parseSha256Sums } from '../../src/main/runtime/image/sha256sums'
 import { startImageServer, type ImageServer } from './imageServer'
 

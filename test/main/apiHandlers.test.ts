@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { mkdir, mkdtemp, realpath, rm, symlink } from 'node:fs/promises'
+import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -11,11 +11,13 @@ import type { Result } from '../../src/shared/result'
 
 vi.mock('electron', () => ({ app: { isPackaged: true } }))
 
-import type { ApiBackend } from '../../src/main/backend/apiBackend'
+import type { ApiBackend } from '../../src/service/apiBackend'
 import { registerApiHandlers, type EventReceiver } from '../../src/main/ipc/apiHandlers'
-import type { ShellServices } from '../../src/main/ipc/shellHandlers'
-import { BpvmError } from '../../src/main/runtime/errors'
+import { logFolderFrom, type ShellServices } from '../../src/main/ipc/shellHandlers'
+import { createRuntimeService } from '../../src/service/runtimeService'
+import { BpvmError } from '../../src/shared/errors'
 import { typedCall } from '../support/looseBackend'
+import { recordFixture } from '../support/recordFixture'
 
 type Frame = { url: string } | null
 type Handler = (event: { senderFrame: Frame; sender: unknown }, request?: unknown) => Promise<Result<unknown>>
@@ -56,7 +58,7 @@ function fakeShell(overrides: Partial<ShellServices> = {}) {
       return ''
     },
     version: '1.2.3',
-    dirs: () => ({ state: '/nonexistent/state', data: '/nonexistent/data', cache: '/nonexistent/cache' }),
+    logFolderOf: async () => ({ folder: '/nonexistent/state/instances/x/logs', stateDir: '/nonexistent/state' }),
     ...overrides
   }
   return { services, chosen, opened }
@@ -308,16 +310,29 @@ describe('shell channels', () => {
   let home: string
   let dirs: { state: string; data: string; cache: string }
 
+  let service: ApiBackend
+  const homeBefore = process.env.BPVM_HOME
   beforeAll(async () => {
     home = await realpath(await mkdtemp(join(tmpdir(), 'bpvm-shell-')))
+    process.env.BPVM_HOME = home
+    service = createRuntimeService({ reconcile: false })
     dirs = { state: join(home, 'state'), data: join(home, 'data'), cache: join(home, 'cache') }
     await mkdir(join(dirs.state, 'instances', 'svc', 'logs'), { recursive: true })
     // An instance whose logs folder was swapped for a link out of the state dir.
     await mkdir(join(dirs.state, 'instances', 'sneaky'), { recursive: true })
     await mkdir(join(home, 'elsewhere'))
     await symlink(join(home, 'elsewhere'), join(dirs.state, 'instances', 'sneaky', 'logs'))
+    for (const [name, id] of [['svc', 1], ['sneaky', 2]] as const) {
+      const record = recordFixture(name, id, { phase: 'stopped', outcome: { status: 'Finished', reason: 'torn down', at: '2026-01-01T00:00:00.000Z' } })
+      await writeFile(join(dirs.state, 'instances', name, 'instance.json'), JSON.stringify(record))
+    }
   })
-  afterAll(() => rm(home, { recursive: true, force: true }))
+  afterAll(async () => {
+    await service.close()
+    if (homeBefore === undefined) delete process.env.BPVM_HOME
+    else process.env.BPVM_HOME = homeBefore
+    await rm(home, { recursive: true, force: true })
+  })
 
   it('pickBinary and pickKeystore open a native dialog over the asking window and answer with the path', async () => {
     const shell = fakeShell()
@@ -340,8 +355,11 @@ describe('shell channels', () => {
     expect(await invoke('shell:info')).toEqual({ ok: true, value: { transport: 'electron', version: '1.2.3' } })
   })
 
+  /** Where the runtime service (a real one, over this describe's home) says the folder is. */
+  const serviceAnswers = () => logFolderFrom(service)
+
   it("openLogFolder opens the instance's log folder inside the state dir", async () => {
-    const shell = fakeShell({ dirs: () => dirs })
+    const shell = fakeShell({ logFolderOf: serviceAnswers() })
     const { invoke } = register(fakeBackend().backend, shell.services)
     const path = join(dirs.state, 'instances', 'svc', 'logs')
     expect(await invoke('shell:openLogFolder', { name: 'svc' })).toEqual({ ok: true, value: { path } })
@@ -349,7 +367,7 @@ describe('shell channels', () => {
   })
 
   it('openLogFolder refuses names that are not instance names, links out of the state dir, and missing folders', async () => {
-    const shell = fakeShell({ dirs: () => dirs })
+    const shell = fakeShell({ logFolderOf: serviceAnswers() })
     const { invoke } = register(fakeBackend().backend, shell.services)
     const refused: [unknown, string][] = [
       [{ name: '../../elsewhere' }, 'INVALID_INPUT'],
@@ -366,7 +384,7 @@ describe('shell channels', () => {
   })
 
   it("openLogFolder reports the file manager's failure as an error", async () => {
-    const shell = fakeShell({ dirs: () => dirs, openPath: async () => 'No application is registered for folders' })
+    const shell = fakeShell({ logFolderOf: serviceAnswers(), openPath: async () => 'No application is registered for folders' })
     const { invoke } = register(fakeBackend().backend, shell.services)
     const result = await invoke('shell:openLogFolder', { name: 'svc' })
     expect(result).toMatchObject({ ok: false, error: { code: 'OPEN_FAILED', message: expect.stringContaining('No application') } })

@@ -78,7 +78,7 @@ vi.mock('electron', () => ({
 }))
 vi.mock('../../src/main/appProtocol', () => ({ registerAppScheme: vi.fn(), serveRenderer: fakes.serveRenderer }))
 vi.mock('../../src/main/window', () => ({ createMainWindow: fakes.createMainWindow, focusWindow: fakes.focusWindow }))
-vi.mock('../../src/main/backend/backendProcess', () => ({ createBackendProcess: fakes.createBackendProcess }))
+vi.mock('../../src/main/worker/backendProcess', () => ({ createBackendProcess: fakes.createBackendProcess }))
 vi.mock('../../src/main/utilityWorker', () => ({ utilityWorkerSpawner: () => fakes.spawner }))
 vi.mock('../../src/main/quitSignals', () => ({ handleQuitSignals: (actions: typeof fakes.quitSignals) => (fakes.quitSignals = actions) }))
 

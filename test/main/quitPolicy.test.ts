@@ -5,7 +5,7 @@ import type { Result } from '../../src/shared/result'
 const electron = vi.hoisted(() => ({ dialog: { showMessageBox: vi.fn() } }))
 vi.mock('electron', () => electron)
 
-import type { ApiBackend } from '../../src/main/backend/apiBackend'
+import type { ApiBackend } from '../../src/service/apiBackend'
 import { askWithMessageBox, settleVmsBeforeQuit, type AskOnQuit } from '../../src/main/quitPolicy'
 import { typedCall } from '../support/looseBackend'
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { PassThrough } from 'node:stream'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import type { FromWorker } from '../../src/main/backend/workerProtocol'
+import type { FromWorker } from '../../src/worker/workerProtocol'
 
 const electron = vi.hoisted(() => ({ utilityProcess: { fork: vi.fn() } }))
 vi.mock('electron', () => ({ utilityProcess: electron.utilityProcess }))

@@ -1,6 +1,6 @@
 import type { ApiEventName, ApiEvents } from '../../src/shared/api'
 import { ok, type Result } from '../../src/shared/result'
-import type { ApiBackend } from '../../src/main/backend/apiBackend'
+import type { ApiBackend } from '../../src/service/apiBackend'
 import { typedCall } from '../support/looseBackend'
 
 /**

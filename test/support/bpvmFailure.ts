@@ -1,5 +1,5 @@
 import { expect } from 'vitest'
-import { BpvmError } from '../../src/main/runtime/errors'
+import { BpvmError } from '../../src/shared/errors'
 
 /** The BpvmError a promise rejects with; fails the test if it resolves or rejects with anything else. */
 export async function bpvmFailure(promise: Promise<unknown>): Promise<BpvmError> {

@@ -2,7 +2,7 @@
 // inside a private mount namespace. Usage: fatBuildChild.ts <out> <source file>...
 import { basename } from 'node:path'
 import { buildFatImage } from '../../src/main/runtime/disk/fat/buildFatImage'
-import { toErrorInfo } from '../../src/main/runtime/errors'
+import { toErrorInfo } from '../../src/shared/errors'
 
 const [out, ...sources] = process.argv.slice(2)
 try {

@@ -1,7 +1,7 @@
 // Allocates leases from a process of its own, so a test can race two processes on one state
 // directory. Usage: leaseChild.ts <stateDir> <count> <owner prefix> <start at, epoch ms> [pool]
 import { setTimeout as sleep } from 'node:timers/promises'
-import { toErrorInfo } from '../../src/main/runtime/errors'
+import { toErrorInfo } from '../../src/shared/errors'
 import { LeaseStore, type Lease } from '../../src/main/runtime/net/leaseStore'
 
 const [stateDir, count, prefix, startAt, pool] = process.argv.slice(2)

@@ -1,6 +1,6 @@
 import type { ChannelName } from '../../src/shared/api'
 import type { Result } from '../../src/shared/result'
-import type { ApiBackend } from '../../src/main/backend/apiBackend'
+import type { ApiBackend } from '../../src/service/apiBackend'
 
 /** What a stand-in for the runtime answers: any channel, any request, any value (the tests choose). */
 export type LooseCall = (channel: string, request: unknown) => Promise<Result<unknown>>

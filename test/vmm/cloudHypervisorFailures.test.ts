@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { expect, it } from 'vitest'
-import { BpvmError } from '../../src/main/runtime/errors'
+import { BpvmError } from '../../src/shared/errors'
 import { describeWithChSpec, endpointsSeen, fakeDriver, fakePids, filesIn, specIn, useChDirs } from '../support/fakeChHarness'
 
 /** What goes wrong around a VMM, and that a failed launch never leaves one running. */

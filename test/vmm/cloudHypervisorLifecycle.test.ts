@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { expect, it } from 'vitest'
-import { BpvmError } from '../../src/main/runtime/errors'
+import { BpvmError } from '../../src/shared/errors'
 import type { CloudHypervisorVm } from '../../src/main/runtime/vmm/cloudHypervisor/runningVm'
 import { describeWithChSpec, endpointsSeen, fakeDriver, filesIn, rawRequest, requestsSeen, specIn, useChDirs } from '../support/fakeChHarness'
 

@@ -2,7 +2,7 @@ import { appendFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
-import { BpvmError } from '../../src/main/runtime/errors'
+import { BpvmError } from '../../src/shared/errors'
 import { firstSerialByteAt, waitForSerial, watchBoot } from '../../src/main/runtime/vmm/qemu/bootWatchdog'
 import { useTempDirs } from '../support/tempDirs'
 

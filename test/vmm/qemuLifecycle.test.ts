@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { expect, it } from 'vitest'
-import { BpvmError } from '../../src/main/runtime/errors'
+import { BpvmError } from '../../src/shared/errors'
 import { isProcessAlive } from '../../src/main/runtime/state/processIdentity'
 import { qemuDriver } from '../../src/main/runtime/vmm/qemu/qemuDriver'
 import { describeWithPrograms } from '../support/prerequisites'

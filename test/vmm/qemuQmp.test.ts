@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { BpvmError } from '../../src/main/runtime/errors'
+import { BpvmError } from '../../src/shared/errors'
 import { vmStateOf } from '../../src/main/runtime/vmm/qemu/qemuVm'
 import { QmpClient, type QmpEvent } from '../../src/main/runtime/vmm/qemu/qmpClient'
 import { useTempDirs } from '../support/tempDirs'

@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander'
-import { toErrorInfo } from '../runtime/errors'
+import { toErrorInfo } from '../../shared/errors'
 import { fail, ok, type ErrorInfo, type Result } from '../../shared/result'
 import { escapeControls } from '../../shared/terminalText'
 import { namingTheOption, type OptionNames } from './optionNames'

@@ -1,5 +1,5 @@
 import { parseCount, parseSize } from '../runtime/disk/parseSize'
-import { BpvmError, invalidInput } from '../runtime/errors'
+import { BpvmError, invalidInput } from '../../shared/errors'
 import { checkInstanceName, instancePaths, listInstanceRecords, listInstances, readInstance, type BrokenRecord, type InstanceRecord } from '../runtime/instance/instanceRecord'
 import { LOG_STREAMS, logPath, logStreamSchema, type LogStream } from '../runtime/instance/logs/logStreams'
 import { readLog } from '../runtime/instance/logs/readLog'

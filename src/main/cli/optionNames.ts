@@ -1,4 +1,4 @@
-import { BpvmError } from '../runtime/errors'
+import { BpvmError } from '../../shared/errors'
 
 /** Request paths (as the runtime names fields) → the option a user types for each. */
 export type OptionNames = Readonly<Record<string, string>>

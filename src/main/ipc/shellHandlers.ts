@@ -4,9 +4,8 @@ import { BrowserWindow, app, dialog, shell, type IpcMainInvokeEvent, type OpenDi
 import { invalidArgument, type ChannelSpec } from '../../shared/api/channel'
 import { shellApi } from '../../shared/api/shell'
 import { fail, ok } from '../../shared/result'
-import { appDirs, type AppDirs } from '../runtime/appDirs'
-import { BpvmError } from '../runtime/errors'
-import { checkInstanceName, instancePaths } from '../runtime/instance/instanceRecord'
+import { BpvmError } from '../../shared/errors'
+import type { ApiBackend } from '../../service/apiBackend'
 import { handleTrusted, type IpcRegistrar } from './trustedHandler'
 
 /** What the shell channels need from Electron, passed in so they can be tested without it. */
@@ -16,11 +15,21 @@ export interface ShellServices {
   /** Opens a folder in the file manager: '' on success, otherwise why not (as `shell.openPath`). */
   openPath(path: string): Promise<string>
   version: string
-  /** Where the app keeps its files; its state dir bounds what may be opened. */
-  dirs: () => AppDirs
+  /** An instance's log folder, and the state dir that bounds what may be opened: the runtime service says where. */
+  logFolderOf(name: string): Promise<{ folder: string; stateDir: string }>
 }
 
-export function electronShellServices(): ShellServices {
+/** The runtime service's answers, for `logFolderOf`: an instance's `logsDir`, and the state dir. */
+export function logFolderFrom(backend: Pick<ApiBackend, 'call'>): ShellServices['logFolderOf'] {
+  return async (name) => {
+    const [instance, settings] = await Promise.all([backend.call('instances:get', { name }), backend.call('settings:get', undefined)])
+    if (!instance.ok) throw new BpvmError(instance.error.code, instance.error.message, instance.error.details)
+    if (!settings.ok) throw new BpvmError(settings.error.code, settings.error.message, settings.error.details)
+    return { folder: instance.value.logsDir, stateDir: settings.value.dirs.state }
+  }
+}
+
+export function electronShellServices(backend: Pick<ApiBackend, 'call'>): ShellServices {
   return {
     async choosePath(sender, options) {
       const window = BrowserWindow.fromWebContents(sender)
@@ -29,7 +38,7 @@ export function electronShellServices(): ShellServices {
     },
     openPath: (path) => shell.openPath(path),
     version: app.getVersion(),
-    dirs: () => appDirs()
+    logFolderOf: logFolderFrom(backend)
   }
 }
 
@@ -54,14 +63,13 @@ export function registerShellHandlers(ipc: IpcRegistrar, services: ShellServices
  * file manager would open whatever it is given.
  */
 async function openLogFolder(name: string, services: ShellServices): Promise<{ path: string }> {
-  const dirs = services.dirs()
-  const folder = instancePaths(checkInstanceName(name), dirs).logs
+  const { folder, stateDir } = await services.logFolderOf(name)
   const found = await realpath(folder).catch(() => undefined)
   if (found === undefined) throw new BpvmError('INSTANCE_NOT_FOUND', `${name} has no log folder (${folder})`, { name })
-  const inside = relative(await realpath(dirs.state), found)
+  const inside = relative(await realpath(stateDir), found)
   const isDir = await stat(found).then((info) => info.isDirectory())
   if (inside === '' || inside.startsWith('..') || isAbsolute(inside) || !isDir) {
-    throw new BpvmError('PATH_REFUSED', `${folder} leads to ${found}, which is not a folder inside ${dirs.state}`, { name })
+    throw new BpvmError('PATH_REFUSED', `${folder} leads to ${found}, which is not a folder inside ${stateDir}`, { name })
   }
   const problem = await services.openPath(found)
   if (problem) throw new BpvmError('OPEN_FAILED', `could not open ${found}: ${problem}`, { name })

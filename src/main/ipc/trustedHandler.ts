@@ -1,7 +1,7 @@
 import type { IpcMain, IpcMainInvokeEvent } from 'electron'
 import { API_ERROR_CODES } from '../../shared/api/channel'
 import { fail, type Result } from '../../shared/result'
-import { toErrorInfo } from '../runtime/errors'
+import { toErrorInfo } from '../../shared/errors'
 import { isOwnSender } from '../security'
 
 /** Only `handle` is needed, which keeps handlers testable without Electron. */

@@ -1,8 +1,8 @@
 import type { WebContents } from 'electron'
 import type { LogSubscription } from '../../shared/api'
 import type { Result } from '../../shared/result'
-import type { ApiBackend } from '../backend/apiBackend'
-import { createLogOwners } from '../backend/logOwners'
+import type { ApiBackend } from '../../service/apiBackend'
+import { createLogOwners } from '../../service/logOwners'
 
 /** The part of a window's web contents that owning log subscriptions needs. */
 export type SubscriberWindow = Pick<WebContents, 'isDestroyed' | 'send' | 'on' | 'once'> & { readonly mainFrame: { readonly url: string } }

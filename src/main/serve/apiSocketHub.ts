@@ -3,9 +3,9 @@ import { API_ERROR_CODES, type ApiEventName, type ApiEvents, type ValidCall } fr
 import { validateCall } from '../../shared/api/validate'
 import { fail, type ErrorInfo, type Result } from '../../shared/result'
 import { escapeControls } from '../../shared/terminalText'
-import { createLogOwners } from '../backend/logOwners'
-import type { ApiBackend } from '../backend/apiBackend'
-import { toErrorInfo } from '../runtime/errors'
+import { createLogOwners } from '../../service/logOwners'
+import type { ApiBackend } from '../../service/apiBackend'
+import { toErrorInfo } from '../../shared/errors'
 import { clientFrameSchema, type CallId, type ServerFrame } from './socketProtocol'
 
 /** A browser that stops reading gets cut off rather than growing the server's memory without bound. */

@@ -1,4 +1,4 @@
-import { createBackendProcess, nodeWorkerSpawner } from '../backend/backendProcess'
+import { createBackendProcess, nodeWorkerSpawner } from '../worker/backendProcess'
 import { startApiServer } from './apiServer'
 import { isLoopbackHost, parseServeOptions, remoteWarning } from './serveOptions'
 import { builtRendererDir, requireBuiltRenderer } from './staticFiles'

@@ -1,8 +1,8 @@
 import { networkInterfaces } from 'node:os'
 import ipaddr from 'ipaddr.js'
 import { z } from 'zod'
-import { BpvmError } from '../runtime/errors'
-import { parseInput } from '../runtime/schemaInput'
+import { BpvmError } from '../../shared/errors'
+import { parseInput } from '../../shared/schemaInput'
 
 /** A fixed default, so the address stays the same between runs (the token does not). */
 export const DEFAULT_SERVE_PORT = 7420

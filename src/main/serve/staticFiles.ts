@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { realpath, stat } from 'node:fs/promises'
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { BpvmError } from '../runtime/errors'
+import { BpvmError } from '../../shared/errors'
 
 /**
  * The built renderer (`electron-vite build` writes out/renderer/). Built code lives flat in

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { isIP } from 'node:net'
-import { invalidInput } from '../errors'
+import { invalidInput } from '../../../shared/errors'
 import { isHostInSubnet, ipv4ToNumber, parseInterfaceCidr } from '../net/ipv4'
 import { buildFatImage, type BuildFatOptions } from './fat/buildFatImage'
 import type { FatBuildReport } from './fat/fatTypes'

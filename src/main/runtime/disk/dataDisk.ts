@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { lstat, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { BpvmError, invalidInput } from '../errors'
+import { BpvmError, invalidInput } from '../../../shared/errors'
 import { checkOutputFile } from './outputPath'
 import { formatSize } from './parseSize'
 import { createQcow2, imageInfo } from './qemuImg'

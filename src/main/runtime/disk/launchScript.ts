@@ -1,4 +1,4 @@
-import { invalidInput } from '../errors'
+import { invalidInput } from '../../../shared/errors'
 import { GUEST_SERVICE_BINARY } from './guestLayout'
 import { ENV_NAME, type EnvVar } from './serviceEnv'
 import { shellQuote } from './shellQuote'

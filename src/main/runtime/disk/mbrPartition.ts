@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises'
-import { invalidInput } from '../errors'
+import { invalidInput } from '../../../shared/errors'
 
 /**
  * A classic MBR with one primary Linux partition, written into the first sector of a raw disk

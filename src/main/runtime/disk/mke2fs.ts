@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { ExecaError, execa } from 'execa'
-import { BpvmError, invalidInput } from '../errors'
+import { BpvmError, invalidInput } from '../../../shared/errors'
 
 /** The only door to `mke2fs`: an ext4 file system made from a directory tree, into a file. */
 

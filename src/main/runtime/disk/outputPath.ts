@@ -1,7 +1,7 @@
 import { constants } from 'node:fs'
 import { access, lstat, stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import { BpvmError, invalidInput } from '../errors'
+import { BpvmError, invalidInput } from '../../../shared/errors'
 
 export interface OutputFileOptions {
   /** An existing regular file at `out` may be replaced (`--force`, or a file of bpvm's own it rewrites). */

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { ExecaError, execa } from 'execa'
-import { BpvmError } from '../errors'
+import { BpvmError } from '../../../shared/errors'
 
 /** The only door to `qemu-img`: every call goes through here, with its stderr kept for the error. */
 

@@ -1,6 +1,6 @@
 import { realpath, stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { BpvmError, invalidInput } from '../errors'
+import { BpvmError, invalidInput } from '../../../shared/errors'
 import { buildFatImage, type BuildFatOptions } from './fat/buildFatImage'
 import { MAX_FILE_BYTES } from './fat/fatLimits'
 import type { FatBuildReport, FatNode } from './fat/fatTypes'

@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { invalidInput } from '../errors'
-import { parseInput } from '../schemaInput'
+import { invalidInput } from '../../../shared/errors'
+import { parseInput } from '../../../shared/schemaInput'
 import { GUEST_DATA_MOUNT, GUEST_KEYSTORE_DIR } from './guestLayout'
 
 import { CHAINS, type Chain } from './chains'

@@ -1,4 +1,4 @@
-import { invalidInput } from '../errors'
+import { invalidInput } from '../../../shared/errors'
 
 // Words made only of these characters mean the same to sh quoted or not.
 const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/

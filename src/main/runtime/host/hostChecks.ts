@@ -1,5 +1,5 @@
 import type { HostCheck } from '../../../shared/api/host'
-import { toErrorInfo } from '../errors'
+import { toErrorInfo } from '../../../shared/errors'
 import { ipForwardingEnabled, resolveEgress } from '../net/hostNetwork'
 import { hasNetAdmin } from '../net/netAdmin'
 import { HOST_NET } from '../net/netContext'

@@ -1,7 +1,7 @@
 import { mkdir, statfs } from 'node:fs/promises'
 import type { HostCheck } from '../../../shared/api/host'
 import { appDirs } from '../appDirs'
-import { toErrorInfo } from '../errors'
+import { toErrorInfo } from '../../../shared/errors'
 import { occupiedCidrs } from '../net/ipCommand'
 import { LeaseStore } from '../net/leaseStore'
 import { HOST_NET } from '../net/netContext'

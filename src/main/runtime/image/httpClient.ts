@@ -1,5 +1,5 @@
 import { Agent, interceptors, request, type Dispatcher } from 'undici'
-import { BpvmError } from '../errors'
+import { BpvmError } from '../../../shared/errors'
 
 /** HTTP(S) GETs for image downloads: one connection pool, redirects followed, timeouts that catch a stalled link. */
 

@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { checkOutputFile } from '../disk/outputPath'
 import { formatSize } from '../disk/parseSize'
 import { createOverlay, imageInfo, type ImageFormat } from '../disk/qemuImg'
-import { BpvmError, invalidInput } from '../errors'
+import { BpvmError, invalidInput } from '../../../shared/errors'
 
 export interface RootOverlayRequest {
   /** The uncompressed base qcow2 (`pullUbuntu().base`). */

@@ -1,4 +1,4 @@
-import { BpvmError } from '../errors'
+import { BpvmError } from '../../../shared/errors'
 import { cancelled, checkHttpUrl, httpGet, httpStatusError, readSmallBody } from './httpClient'
 
 /** A release's `SHA256SUMS`: file name → lowercase hex digest. */

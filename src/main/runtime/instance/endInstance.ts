@@ -1,4 +1,4 @@
-import { BpvmError } from '../errors'
+import { BpvmError } from '../../../shared/errors'
 import { withFileLock } from '../state/fileLock'
 import { isProcessAlive } from '../state/processIdentity'
 import { attachVm } from '../vmm/vmmDrivers'

@@ -1,7 +1,7 @@
 import { lstat, readFile } from 'node:fs/promises'
 import { isAbsolute, join, resolve } from 'node:path'
 import { NAMED_IMAGES, type NamedImage } from '../../../shared/api/images'
-import { BpvmError, invalidInput } from '../errors'
+import { BpvmError, invalidInput } from '../../../shared/errors'
 import type { ImageFormat } from '../disk/qemuImg'
 import type { DebianBuildPhase } from '../image/debian/buildDebianImage'
 import { debianImageForLaunch } from '../image/debian/debianCatalog'

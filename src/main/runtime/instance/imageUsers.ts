@@ -1,7 +1,7 @@
 import { lstat } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
 import { imageInfo } from '../disk/qemuImg'
-import { BpvmError } from '../errors'
+import { BpvmError } from '../../../shared/errors'
 import { removeImage, type RemovedImage } from '../image/imageCatalog'
 import { appDirs } from '../appDirs'
 import { instancePaths, listInstances } from './instanceRecord'

@@ -2,7 +2,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { appDirs } from '../appDirs'
-import { BpvmError, invalidInput } from '../errors'
+import { BpvmError, invalidInput } from '../../../shared/errors'
 import { readTextIfExists, writeJsonAtomic } from '../state/atomicJson'
 import { parseJsonWith } from '../state/parseJson'
 

@@ -1,7 +1,7 @@
 import type { LaunchStep } from '../../../shared/vocabulary'
 import { lstat, mkdir, rm } from 'node:fs/promises'
 import { totalmem } from 'node:os'
-import { BpvmError, invalidInput, toErrorInfo } from '../errors'
+import { BpvmError, invalidInput, toErrorInfo } from '../../../shared/errors'
 import { defaultChain } from '../disk/serviceEnv'
 import { checkServiceInput } from '../disk/serviceDisk'
 import { cancelled } from '../image/httpClient'

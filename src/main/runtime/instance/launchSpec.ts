@@ -1,5 +1,5 @@
 import type { NamedImage } from '../../../shared/api/images'
-import { invalidInput } from '../errors'
+import { invalidInput } from '../../../shared/errors'
 import type { ServiceArgsInput, ServiceEnvInput } from '../disk/serviceEnv'
 import type { AccelSetting } from '../vmm/qemu/qemuHost'
 import type { VmmKind } from '../vmm/vmmDriver'

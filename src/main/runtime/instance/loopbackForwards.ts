@@ -1,5 +1,5 @@
 import { isLoopbackHost } from '../../../shared/loopbackHost'
-import { invalidInput } from '../errors'
+import { invalidInput } from '../../../shared/errors'
 
 /**
  * Which ports of the host's loopback a guest reaches at its gateway address: those of its RPC

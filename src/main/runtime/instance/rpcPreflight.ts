@@ -1,6 +1,6 @@
 import { createConnection } from 'node:net'
 import type { RpcEndpointCheck } from '../../../shared/api/host'
-import { BpvmError } from '../errors'
+import { BpvmError } from '../../../shared/errors'
 import { HOST_LOOPBACK } from '../net/vmNetRuleSpec'
 import { isLoopbackHost } from '../../../shared/loopbackHost'
 import { urlPort } from './loopbackForwards'

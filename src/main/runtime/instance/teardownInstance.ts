@@ -1,6 +1,6 @@
 import type { TeardownResult } from '../../../shared/vocabulary'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { BpvmError } from '../errors'
+import { BpvmError } from '../../../shared/errors'
 import { readAppSettings } from '../settings/appSettings'
 import { withFileLock } from '../state/fileLock'
 import { isProcessAlive } from '../state/processIdentity'

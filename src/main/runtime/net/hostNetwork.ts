@@ -1,4 +1,4 @@
-import { BpvmError, invalidInput } from '../errors'
+import { BpvmError, invalidInput } from '../../../shared/errors'
 import { defaultRouteDevice, listLinks, readSysctl, writeSysctl } from './ipCommand'
 import type { NetContext } from './netContext'
 

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ExecaError, execa } from 'execa'
-import { BpvmError } from '../errors'
+import { BpvmError } from '../../../shared/errors'
 import { netAdminRequired } from './netAdmin'
 import type { NetContext } from './netContext'
 

@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js'
-import { invalidInput } from '../errors'
+import { invalidInput } from '../../../shared/errors'
 
 const { IPv4 } = ipaddr
 

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { BpvmError } from '../errors'
+import { BpvmError } from '../../../shared/errors'
 import { readTextIfExists, writeJsonAtomic } from '../state/atomicJson'
 import { cidrRange, parseIpv4Cidr } from './ipv4'
 import { MAX_VM_ID, tapName } from './netContext'

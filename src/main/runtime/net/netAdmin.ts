@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { BpvmError } from '../errors'
+import { BpvmError } from '../../../shared/errors'
 
 /** CAP_NET_ADMIN's bit in the capability sets of /proc/<pid>/status. */
 const CAP_NET_ADMIN = 12n

@@ -1,6 +1,6 @@
 import { ExecaError, execa } from 'execa'
 import { netAdminRequired } from './netAdmin'
-import { BpvmError, invalidInput } from '../errors'
+import { BpvmError, invalidInput } from '../../../shared/errors'
 import type { NetContext } from './netContext'
 
 /** The only door to `nft`: JSON in and out, with nft's stderr carried into the error. */

@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js'
-import { BpvmError, invalidInput } from '../errors'
+import { BpvmError, invalidInput } from '../../../shared/errors'
 import { cidrRange, numberToIpv4, parseIpv4Cidr, type Ipv4Cidr, type Ipv4Range } from './ipv4'
 
 /**

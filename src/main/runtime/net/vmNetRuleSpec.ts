@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js'
-import { invalidInput } from '../errors'
+import { invalidInput } from '../../../shared/errors'
 import type { NftListed, NftObject } from './nftCommand'
 import { MAX_IFNAME, vmIdOfTap } from './netContext'
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
 import { open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { BpvmError } from '../errors'
+import { BpvmError } from '../../../shared/errors'
 import { diskFull } from './diskFull'
 
 /**

@@ -1,4 +1,4 @@
-import { BpvmError } from '../errors'
+import { BpvmError } from '../../../shared/errors'
 
 /** A full disk (or quota) when writing `file`, as an error that names it; undefined for any other failure. */
 export function diskFull(error: unknown, file: string): BpvmError | undefined {

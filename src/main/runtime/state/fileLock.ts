@@ -1,6 +1,6 @@
 import { open, readFile, stat, unlink } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { BpvmError } from '../errors'
+import { BpvmError } from '../../../shared/errors'
 import { diskFull } from './diskFull'
 import { currentProcess, isProcessAlive, type ProcessIdentity } from './processIdentity'
 

@@ -1,5 +1,5 @@
 import { readFile, rm } from 'node:fs/promises'
-import { BpvmError } from '../errors'
+import { BpvmError } from '../../../shared/errors'
 
 /** Mount points at or below `dir` in this process's mount namespace. */
 export async function mountsUnder(dir: string): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { lstat, unlink } from 'node:fs/promises'
 import { connect } from 'node:net'
-import { BpvmError } from '../errors'
+import { BpvmError } from '../../../shared/errors'
 import { checkSocketPath } from './vmSpec'
 
 /** Whether something accepts connections on the Unix socket at `path`. */

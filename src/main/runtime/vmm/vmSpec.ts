@@ -1,4 +1,4 @@
-import { BpvmError, invalidInput } from '../errors'
+import { BpvmError, invalidInput } from '../../../shared/errors'
 
 /**
  * Everything a VMM needs to run one VM, built once from the instance and then mapped by each

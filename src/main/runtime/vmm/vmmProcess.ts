@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { open } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { BpvmError } from '../errors'
+import { BpvmError } from '../../../shared/errors'
 import { isProcessAlive, processStartTime, type ProcessIdentity } from '../state/processIdentity'
 import { clearStaleSocket } from './staleSocket'
 import { stderrTail } from './stderrTail'

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import type { FatBuildProgress, FatBuildReport, FatVolumeSpec } from './fatTypes'
 import { cancelled, runFatJob } from './fatWorkerPool'
 

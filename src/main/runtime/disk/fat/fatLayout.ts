@@ -1,4 +1,4 @@
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import type { VolumePlan } from './fatPlan'
 import { DIR_ENTRY, SECTOR, type VolumeGeometry } from './fatStructures'
 

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import { MAX_DEPTH, MAX_DIR_ENTRIES, MAX_FILE_BYTES, MAX_PATH_BYTES } from './fatLimits'
 import { ShortNameAllocator, exactShortName, longEntryCount, longNameProblem } from './fatNames'
 import type { FatNode, FatSource, FatVolumeSpec } from './fatTypes'

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads'
-import { BpvmError, toErrorInfo } from '../../errors'
+import { BpvmError, toErrorInfo } from '../../../../shared/errors'
 import type { Result } from '../../../../shared/result'
 import { layOutVolume } from './fatLayout'
 import { planVolume } from './fatPlan'

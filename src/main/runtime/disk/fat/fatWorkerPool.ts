@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import { workerScript } from '../../workerScript'
 import type { FatBuildProgress, FatBuildReport } from './fatTypes'
 import type { FatWorkerJob, FatWorkerMessage } from './fatWorker'

@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import type { VolumeLayout } from './fatLayout'
 import type { PlannedDir, PlannedFile, VolumePlan } from './fatPlan'
 import {

@@ -1,6 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import { MAX_DEPTH } from './fatLimits'
 import type { FatNode } from './fatTypes'
 

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BpvmError, invalidInput } from '../../errors'
+import { BpvmError, invalidInput } from '../../../../shared/errors'
 import { checkHttpUrl } from '../httpClient'
 import { DEBIAN_PACKAGE_NAME } from '../devGuest/aptCache'
 

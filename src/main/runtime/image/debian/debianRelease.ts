@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import { cancelled, httpGet, httpStatusError, readSmallBody } from '../httpClient'
 
 /**

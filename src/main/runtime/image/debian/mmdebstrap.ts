@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { ExecaError, execa } from 'execa'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 
 /**
  * The only door to `mmdebstrap`: a Debian root file system from an archive, into a directory.

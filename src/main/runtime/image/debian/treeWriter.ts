@@ -1,7 +1,7 @@
 import { constants } from 'node:fs'
 import { lstat, mkdir, open, symlink, unlink } from 'node:fs/promises'
 import { join, normalize, sep } from 'node:path'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 
 /**
  * Writes into a built root file system from the host without ever following a link in it:

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises'
 import { execa } from 'execa'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import { programFailure, type ProgramInfo } from './programFailure'
 
 /** The only door to `apt-cache`: it reads the local package index and never the network. */

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { execa } from 'execa'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import type { PackageRecord } from './aptCache'
 import { programFailure, type ProgramInfo } from './programFailure'
 

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import { readTextIfExists, writeJsonAtomic } from '../../state/atomicJson'
 import { parseJsonWith } from '../../state/parseJson'
 import { aptIndexStamp, candidatePackage, dependencyClosure, type PackageRecord } from './aptCache'

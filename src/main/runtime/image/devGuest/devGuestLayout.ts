@@ -1,4 +1,4 @@
-import { invalidInput } from '../../errors'
+import { invalidInput } from '../../../../shared/errors'
 import { DEFAULT_GUEST_GRACE_SECONDS } from '../../disk/guestServiceScripts'
 
 /** Names the dev guest's initramfs and the host agree on. */

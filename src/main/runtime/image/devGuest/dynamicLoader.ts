@@ -1,5 +1,5 @@
 import { execa } from 'execa'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import { programFailure, type ProgramInfo } from './programFailure'
 
 /**

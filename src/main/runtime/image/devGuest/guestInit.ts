@@ -10,7 +10,7 @@ import {
   SERVICE_DISK_LABEL
 } from '../../disk/guestLayout'
 import { shellQuote } from '../../disk/shellQuote'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import { MARKER_PREFIX, SERVICE_EXITED, SERVICE_STARTED } from '../../vmm/guestMarkers'
 import * as layout from './devGuestLayout'
 

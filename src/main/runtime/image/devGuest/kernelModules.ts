@@ -1,4 +1,4 @@
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 
 /**
  * Which kernel modules the guest loads, worked out from the kernel's own module index: the

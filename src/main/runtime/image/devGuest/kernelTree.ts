@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import { generateModuleIndex } from './depmod'
 import { modulesToLoad, parseModuleIndex, type LoadableModule } from './kernelModules'
 

@@ -3,7 +3,7 @@ import { open, rm } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 
 /**
  * A gzip'd cpio archive in the "newc" format, the one the kernel unpacks as an initramfs.

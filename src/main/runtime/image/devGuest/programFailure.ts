@@ -1,6 +1,6 @@
 import { ExecaError } from 'execa'
 import type { ErrorCode } from '../../../../shared/errorCodes'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 
 /** How one external program is named in errors. */
 export interface ProgramInfo {

@@ -1,6 +1,6 @@
 import { realpath, stat } from 'node:fs/promises'
 import { join, sep } from 'node:path'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import { GUEST_RELAY_DIR, RELAY_LOADER, RELAY_PROGRAM } from './devGuestLayout'
 import { neededLibraries } from './dynamicLoader'
 import type { ArchiveEntry } from './newcArchive'

@@ -1,5 +1,5 @@
 import { appendFile } from 'node:fs/promises'
-import { invalidInput } from '../../errors'
+import { invalidInput } from '../../../../shared/errors'
 import { DEFAULT_ROTATE_BYTES, rotateIfNeeded } from './rotateLog'
 
 /**

@@ -1,6 +1,6 @@
 import type { BigIntStats } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
-import { invalidInput } from '../../errors'
+import { invalidInput } from '../../../../shared/errors'
 import { rotatedPath } from './rotateLog'
 
 export const DEFAULT_READ_BYTES = 1024 * 1024

@@ -1,5 +1,5 @@
 import { copyFile, rename, stat, truncate, unlink } from 'node:fs/promises'
-import { invalidInput } from '../../errors'
+import { invalidInput } from '../../../../shared/errors'
 
 /**
  * Keeps a log bounded on disk: once it reaches `maxBytes` its content moves to `<path>.1`

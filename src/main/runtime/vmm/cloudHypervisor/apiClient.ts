@@ -1,7 +1,7 @@
 import { Client } from 'undici'
 import type { z } from 'zod'
 import { parseJsonWith } from '../../state/parseJson'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import { checkSocketPath } from '../vmSpec'
 import { apiError, apiTimeout, apiUnreachable } from './apiErrors'
 import {

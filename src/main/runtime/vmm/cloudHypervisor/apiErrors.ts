@@ -1,4 +1,4 @@
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import type { ChEndpoint } from './apiTypes'
 
 /**

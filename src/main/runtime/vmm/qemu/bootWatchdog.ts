@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises'
 import { StringDecoder } from 'node:string_decoder'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import { readLog } from '../../instance/logs/readLog'
 import type { Accel } from './qemuHost'
 

@@ -1,5 +1,5 @@
 import { isAbsolute } from 'node:path'
-import { invalidInput } from '../../errors'
+import { invalidInput } from '../../../../shared/errors'
 import type { VmmFiles } from '../vmmDriver'
 import type { VmDisk, VmSpec } from '../vmSpec'
 import type { Accel } from './qemuHost'

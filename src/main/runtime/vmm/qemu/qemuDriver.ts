@@ -1,4 +1,4 @@
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import { linkExists } from '../../net/ipCommand'
 import { HOST_NET, type NetContext } from '../../net/netContext'
 import type { VmmDriver, VmmFiles } from '../vmmDriver'

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs'
 import { access, open } from 'node:fs/promises'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 
 /** What this host offers QEMU: hardware acceleration and the vhost-vsock device. */
 

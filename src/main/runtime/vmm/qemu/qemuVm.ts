@@ -1,4 +1,4 @@
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 import { stderrTail } from '../stderrTail'
 import type { RunningVm, VmState } from '../vmmDriver'
 import { exitsWithin, type VmmProcess } from '../vmmProcess'

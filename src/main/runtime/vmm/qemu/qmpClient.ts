@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net'
-import { BpvmError } from '../../errors'
+import { BpvmError } from '../../../../shared/errors'
 
 /** An asynchronous QMP event (`POWERDOWN`, `SHUTDOWN`, …), as QEMU sent it. */
 export interface QmpEvent {

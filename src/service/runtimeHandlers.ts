@@ -1,0 +1,38 @@
+import { CHANNELS } from '../shared/api'
+import type { Handler } from './channelHandler'
+import { hostHandlers } from './hostHandlers'
+import { imageHandlers } from './imageHandlers'
+import { instanceHandlers } from './instanceHandlers'
+import type { InstanceWatcher } from './instanceWatcher'
+import { logHandlers } from './logHandlers'
+import type { LogSubscriptions } from './logSubscriptions'
+import { settingsHandlers } from './settingsHandlers'
+import { taskHandlers } from './taskHandlers'
+import type { TaskRegistry } from './taskRegistry'
+
+/** What the handlers share: the running tasks, the instance list's watcher, the log followers. */
+export interface ServiceParts {
+  tasks: TaskRegistry
+  watcher: InstanceWatcher
+  logs: LogSubscriptions
+}
+
+/** Every channel's implementation, by channel name; each domain registers its own. */
+export function runtimeHandlers(parts: ServiceParts): ReadonlyMap<string, Handler> {
+  return new Map([
+    ...instanceHandlers(parts.tasks, parts.watcher),
+    ...logHandlers(parts.logs),
+    ...imageHandlers(parts.tasks),
+    ...hostHandlers(),
+    ...settingsHandlers(),
+    ...taskHandlers(parts.tasks)
+  ])
+}
+
+/** Channels of the contract without a handler, and handlers for channels the contract does not have. */
+export function handlerGaps(handlers: ReadonlyMap<string, Handler>): { missing: string[]; unknown: string[] } {
+  return {
+    missing: [...CHANNELS.keys()].filter((name) => !handlers.has(name)),
+    unknown: [...handlers.keys()].filter((name) => !CHANNELS.has(name))
+  }
+}

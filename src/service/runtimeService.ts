@@ -1,0 +1,91 @@
+import { API_ERROR_CODES, type ChannelName, type ChannelRequest, type ChannelResponse } from '../shared/api'
+import { validateCall } from '../shared/api/validate'
+import { fail, ok, type Result } from '../shared/result'
+import { toErrorInfo } from '../shared/errors'
+import { reconcile } from '../main/runtime/instance/reconcile'
+import { hasNetAdmin } from '../main/runtime/net/netAdmin'
+import type { ApiBackend } from './apiBackend'
+import { answerOf } from './channelHandler'
+import { createEventHub } from './eventHub'
+import { listInstanceSummaries } from './instanceSummaries'
+import { createInstanceWatcher } from './instanceWatcher'
+import { watchDeadInstances } from './deadInstanceWatch'
+import { createLogSubscriptions } from './logSubscriptions'
+import { handlerGaps, runtimeHandlers } from './runtimeHandlers'
+import { createTaskRegistry } from './taskRegistry'
+
+// Long enough for a cancelled launch to undo its steps; short enough not to hold up quitting.
+const CLOSE_TASKS_MS = 5_000
+
+/**
+ * The runtime behind the API, in this process: every channel of the contract, answered with
+ * error envelopes, never thrown errors. Events (task progress, the instance list while anyone
+ * listens, followed logs) go to `onEvent` listeners.
+ */
+export interface RuntimeServiceOptions {
+  /**
+   * Reconcile records and host when the service starts, and end instances whose VMM dies while it
+   * runs (default). Tests that run in the host's own network namespace turn it off, so they never
+   * touch what a real bpvm there owns.
+   */
+  reconcile?: boolean
+  /** How often dead VMMs are looked for; default 2 s. */
+  deadVmIntervalMs?: number
+}
+
+export function createRuntimeService({ reconcile: tend = true, deadVmIntervalMs }: RuntimeServiceOptions = {}): ApiBackend {
+  const events = createEventHub((listening) => (listening ? watcher.start() : watcher.stop()))
+  const watcher = createInstanceWatcher({ read: listInstanceSummaries, emit: (list) => events.emit('instances:changed', list) })
+  const tasks = createTaskRegistry({ onChange: (task) => events.emit('tasks:progress', task) })
+  const logs = createLogSubscriptions((chunk) => events.emit('logs:chunk', chunk))
+  const handlers = runtimeHandlers({ tasks, watcher, logs })
+  const gaps = handlerGaps(handlers)
+  if (gaps.missing.length > 0 || gaps.unknown.length > 0) {
+    throw new Error(`the runtime service does not match the API: missing ${gaps.missing.join(', ') || 'none'}, unknown ${gaps.unknown.join(', ') || 'none'}`)
+  }
+  // Calls wait for it, so nobody sees a VM as running that died while no bpvm process watched.
+  const reconciled = tend ? reconcileAtStart() : Promise.resolve()
+  // The same policy as the CLI's, which reconciles before each command that changes something:
+  // nothing the app shows as ended still holds its network.
+  const deadVms = tend ? reconciled.then(() => watchDeadInstances({ ...(deadVmIntervalMs ? { intervalMs: deadVmIntervalMs } : {}), onEnded: () => void watcher.refresh() })) : undefined
+  let closed = false
+
+  return {
+    async call<C extends ChannelName>(channel: C, request: ChannelRequest<C>): Promise<Result<ChannelResponse<C>>> {
+      // Checked again here: whatever the transport did, a malformed request never reaches the runtime.
+      const checked = validateCall(channel, request)
+      if (!checked.ok) return checked
+      if (closed) return fail({ code: API_ERROR_CODES.backendUnavailable, message: 'the runtime service has been closed' })
+      // Every channel has one: checked when the service was made.
+      const handler = handlers.get(checked.value.channel)!
+      await reconciled
+      try {
+        return answerOf<C>(ok(await handler(checked.value.request)))
+      } catch (error) {
+        const info = toErrorInfo(error)
+        // The caller gets the message only; the stack of an unexpected failure stays in this process's log.
+        if (info.code === API_ERROR_CODES.internal) console.error(`${checked.value.channel} failed`, error)
+        return fail(info)
+      }
+    },
+    onEvent: (listener) => events.on(listener),
+    async close() {
+      closed = true
+      watcher.stop()
+      await (await deadVms)?.stop()
+      await Promise.all([logs.close(), tasks.close(CLOSE_TASKS_MS)])
+    }
+  }
+}
+
+/**
+ * Live VMs are re-attached and dead ones cleaned up, as after every restart of this process.
+ * Without CAP_NET_ADMIN nothing could be fixed, and a failure leaves the calls to report their own errors.
+ */
+async function reconcileAtStart(): Promise<void> {
+  try {
+    if (await hasNetAdmin()) await reconcile()
+  } catch (error) {
+    console.error('reconciling instances at start failed', error)
+  }
+}
