@@ -1,6 +1,6 @@
 import type { InstanceSummary } from '../shared/api'
 import { BpvmError } from '../shared/errors'
-import { checkInstanceName, instancePaths, listInstances, readInstance, type InstanceRecord } from '../main/runtime/instance/instanceRecord'
+import { checkInstanceName, instancePaths, listInstanceRecords, readInstance, type BrokenRecord, type InstanceRecord } from '../main/runtime/instance/instanceRecord'
 import { instanceStatus } from '../main/runtime/instance/instanceStatus'
 import { bridgeSummary } from '../main/runtime/instance/bridgeSummary'
 import { forwardSummary } from '../main/runtime/instance/forwardSummary'
@@ -38,6 +38,18 @@ export async function instanceSummary(record: InstanceRecord): Promise<InstanceS
   }
 }
 
+/** A record that cannot be used: its name and file, and nothing it claims. */
+function brokenSummary(broken: BrokenRecord): InstanceSummary {
+  return {
+    name: broken.name, status: 'Unknown', reason: `broken record: ${broken.problem}`, since: '', phase: 'stopped', vmm: 'qemu', image: '', accel: 'auto',
+    vcpus: 0, memoryBytes: 0, storageBytes: 0, guestAddress: '', hostAddress: '', tap: '', createdAt: '', logsDir: instancePaths(broken.name).logs, forwards: [],
+    broken: { file: broken.file, problem: broken.problem }
+  }
+}
+
+/** Every instance by name, the broken ones among them (listed as such, their files named). */
 export async function listInstanceSummaries(): Promise<InstanceSummary[]> {
-  return Promise.all((await listInstances()).map(instanceSummary))
+  const { records, broken } = await listInstanceRecords()
+  const summaries = [...(await Promise.all(records.map(instanceSummary))), ...broken.map(brokenSummary)]
+  return summaries.sort((a, b) => a.name.localeCompare(b.name))
 }

@@ -41,7 +41,7 @@ describeAsRoot('the dev guest reaches its bridge through its relay (QEMU, TCG, i
       const row = (await lifecycle.listRows(cli)).find((r: InstanceRow) => r.name === 'devrelay')
       expect(row?.bridge).toMatchObject({ transport: 'relay', running: true, pings: 0 })
 
-      const guest = `${String(row?.ip)}:${GUEST_PORT}`
+      const guest = `${String(row?.guestAddress)}:${GUEST_PORT}`
       let ping = await call(guest, 'Ping')
       // The guest's listener may still be starting when its log line is out.
       for (let i = 0; ping.code !== 0 && i < 20; i++) {

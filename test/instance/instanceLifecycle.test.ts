@@ -27,10 +27,10 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
       const { ns, work, cli } = await host()
       const launched = await cli(launchArgs(work, 'svc'))
       expect(launched.stderr).toBe('')
-      expect(envelope(launched)).toMatchObject({ ok: true, value: { name: 'svc', ip: '172.30.0.2', vmm: 'qemu' } })
+      expect(envelope(launched)).toMatchObject({ ok: true, value: { name: 'svc', guestAddress: '172.30.0.2', vmm: 'qemu' } })
 
       const running = await waitForStatus(cli, 'svc', 'Running', 90_000)
-      expect(running).toMatchObject({ ip: '172.30.0.2', vmm: 'qemu', vcpus: 1, memoryBytes: 256 * 1024 * 1024 })
+      expect(running).toMatchObject({ guestAddress: '172.30.0.2', vmm: 'qemu', vcpus: 1, memoryBytes: 256 * 1024 * 1024 })
       const guestLog = join(home, 'state', 'instances', 'svc', 'logs', 'guest.log')
       const log = await waitForGuestLog('svc', 'svc: ping', 60_000)
       expect(log).toContain('svc: args run')
@@ -148,11 +148,11 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
       const names = Array.from({ length: 10 }, (_, i) => `para-${i}`)
       const launches = await Promise.all(names.map((name) => cli([...launchArgs(work, name), '--memory', '128M'])))
       for (const launched of launches) expect(launched.stderrLines).toEqual([])
-      const rows = envelope(await cli(['ls', '--json'])).value as Array<{ name: string; ip: string; status: string }>
+      const rows = envelope(await cli(['ls', '--json'])).value as Array<{ name: string; guestAddress: string; status: string }>
       const ours = rows.filter((r) => r.name.startsWith('para-'))
       expect(ours).toHaveLength(10)
       // Every instance got its own subnet.
-      expect(new Set(ours.map((r) => r.ip)).size).toBe(10)
+      expect(new Set(ours.map((r) => r.guestAddress)).size).toBe(10)
       const nft = await netns.run(ns, 'nft', ['list', 'table', 'inet', 'tangle_router'])
       for (let id = 1; id <= 10; id++) expect(nft).toContain(`tap-tngl-${id}-masquerade`)
       const down = envelope(await cli(['down', '--all', '--force', '--json'])).value as Array<{ name: string }>

@@ -69,7 +69,7 @@ describeAsRoot('the guest reaches a local testnet node however it is bound (QEMU
       await startNode(ns, '127.0.0.1', [[HTTP_PORT, 'http-node'], [WS_PORT, 'ws-node'], [OTHER_PORT, 'other-service']])
       expect(envelope(await cli(args))).toMatchObject({ ok: true, value: { name: 'local-node' } })
       const row = (await lifecycle.listRows(cli)).find((r: InstanceRow) => r.name === 'local-node')
-      const gateway = String(row?.ip).replace(/\d+$/, (last) => String(Number(last) - 1))
+      const gateway = String(row?.guestAddress).replace(/\d+$/, (last) => String(Number(last) - 1))
       expect(row?.forwards).toEqual([
         { guest: `${gateway}:${HTTP_PORT}`, host: `127.0.0.1:${HTTP_PORT}`, for: ['HTTP_RPC_URL'] },
         { guest: `${gateway}:${WS_PORT}`, host: `127.0.0.1:${WS_PORT}`, for: ['WS_RPC_URL'] }
@@ -103,7 +103,7 @@ describeAsRoot('the guest reaches a local testnet node however it is bound (QEMU
       const kmsUrl = `http://127.0.0.1:${KMS_PORT}`
       expect(envelope(await cli([...withRpc(lifecycle.launchArgs(work, 'wildcard')), '--env', `KMS_URL=${kmsUrl}`, '--forward', kmsUrl]))).toMatchObject({ ok: true, value: { name: 'wildcard' } })
       const row = (await lifecycle.listRows(cli)).find((r: InstanceRow) => r.name === 'wildcard')
-      const gateway = String(row?.ip).replace(/\d+$/, (last) => String(Number(last) - 1))
+      const gateway = String(row?.guestAddress).replace(/\d+$/, (last) => String(Number(last) - 1))
       expect(row?.forwards).toContainEqual({ guest: `${gateway}:${KMS_PORT}`, host: `127.0.0.1:${KMS_PORT}`, for: [kmsUrl] })
       const log = await lifecycle.waitForGuestLog('wildcard', 'svc: done', 120_000)
       expect(log).toContain(`svc: http [wildcard-node ${HTTP_PORT}]`)

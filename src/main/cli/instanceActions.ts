@@ -1,54 +1,19 @@
 import { parseCount, parseSize } from '../runtime/disk/parseSize'
 import { BpvmError, invalidInput } from '../../shared/errors'
-import { checkInstanceName, instancePaths, listInstanceRecords, listInstances, readInstance, type BrokenRecord, type InstanceRecord } from '../runtime/instance/instanceRecord'
+import { checkInstanceName, instancePaths, listInstances, readInstance } from '../runtime/instance/instanceRecord'
 import { LOG_STREAMS, logPath, logStreamSchema, type LogStream } from '../runtime/instance/logs/logStreams'
 import { readLog } from '../runtime/instance/logs/readLog'
-import { instanceStatus } from '../runtime/instance/instanceStatus'
-import { bridgeSummary } from '../runtime/instance/bridgeSummary'
-import type { BridgeSummary, LoopbackForwardSummary } from '../../shared/api/instances'
-import { forwardSummary } from '../runtime/instance/forwardSummary'
+import type { InstanceSummary } from '../../shared/api/instances'
 import { checkLaunchInput, launchInstance, type LaunchProgress } from '../runtime/instance/launchInstance'
 import type { LaunchSpec } from '../runtime/instance/launchSpec'
 import { reconcile, type ReconcileReport } from '../runtime/instance/reconcile'
 import { teardownInstance, type TeardownReport } from '../runtime/instance/teardownInstance'
 import { hasNetAdmin } from '../runtime/net/netAdmin'
 import { followInstanceLog } from './followSerial'
+import { callService } from './inProcessService'
 import type { LaunchOptions } from './instanceCommands'
 import { serviceParts } from './serviceDiskRequest'
 import type { AccelSetting } from '../runtime/vmm/qemu/qemuHost'
-
-/** One line of `bpvm ls`. */
-export interface InstanceRow {
-  name: string
-  status: string
-  reason: string
-  guestProblems?: Array<{ line: number; kind: 'failed' | 'warning'; text: string }>
-  ip: string
-  vmm: string
-  image: string
-  since: string
-  vcpus: number
-  memoryBytes: number
-  bridge?: BridgeSummary
-  /** The host's loopback ports the guest reaches at its gateway. */
-  forwards: LoopbackForwardSummary[]
-  /** Set when the instance's record cannot be used: it is listed, never acted on. */
-  broken?: { file: string; problem: string }
-}
-
-/** A broken record's line: its name and file, and nothing it claims. */
-const brokenRow = (broken: BrokenRecord): InstanceRow => ({
-  name: broken.name, status: 'Unknown', reason: `broken record: ${broken.problem}`, ip: '', vmm: '', image: '', since: '', vcpus: 0, memoryBytes: 0, forwards: [],
-  broken: { file: broken.file, problem: broken.problem }
-})
-
-async function row(record: InstanceRecord): Promise<InstanceRow> {
-  const [status, bridge] = await Promise.all([instanceStatus(record), bridgeSummary(record)])
-  return {
-    name: record.name, status: status.status, reason: status.reason, ...(status.guestProblems ? { guestProblems: status.guestProblems } : {}), ip: record.net.guestAddress, vmm: record.vmm, image: record.image,
-    since: status.since, vcpus: record.limits.vcpus, memoryBytes: record.limits.memoryBytes, ...(bridge ? { bridge } : {}), forwards: forwardSummary(record)
-  }
-}
 
 /** Counts follow the rule sizes do (parseCount); an option not given stays undefined. */
 const wholeNumber = (text: string | undefined, field: string): number | undefined => (text === undefined ? undefined : parseCount(text, field))
@@ -68,7 +33,8 @@ export async function reconcileNow(): Promise<ReconcileReport> {
   return reconcile()
 }
 
-export async function launch(options: LaunchOptions, progress: (p: LaunchProgress) => void): Promise<InstanceRow> {
+/** Launches, then answers as `instances:get` does for the instance launched. */
+export async function launch(options: LaunchOptions, progress: (p: LaunchProgress) => void): Promise<InstanceSummary> {
   // Its input is checked before reconcile changes anything on the host.
   const spec = launchSpecOf(options)
   await checkLaunchInput(spec)
@@ -76,7 +42,7 @@ export async function launch(options: LaunchOptions, progress: (p: LaunchProgres
   const interrupt = cancelOnInterrupt()
   const record = await launchInstance(spec, { onProgress: progress, signal: interrupt.signal }).finally(() => interrupt.dispose())
   if (!options.detach && !options.json) await followInstanceLog(record)
-  return row((await readInstance(record.name)) ?? record)
+  return callService('instances:get', { name: record.name })
 }
 
 function launchSpecOf(options: LaunchOptions): LaunchSpec {
@@ -114,10 +80,18 @@ function cancelOnInterrupt(): { signal: AbortSignal; dispose: () => void } {
   return { signal: controller.signal, dispose: () => void process.off('SIGINT', onInterrupt) }
 }
 
-/** Read-only: a VMM that died shows as ended here; the next command that changes things (or the app) gives its network back. */
-export async function list(): Promise<InstanceRow[]> {
-  const { records, broken } = await listInstanceRecords()
-  return [...(await Promise.all(records.map(row))), ...broken.map(brokenRow)].sort((a, b) => a.name.localeCompare(b.name))
+/**
+ * `instances:list`, answered by the service as for the app and `bpvm serve`. Read-only: a VMM
+ * that died shows as ended here; the next command that changes things (or the app) gives its
+ * network back.
+ */
+export async function list(): Promise<InstanceSummary[]> {
+  return callService('instances:list', undefined)
+}
+
+/** `instances:get`: one instance, or INSTANCE_NOT_FOUND. */
+export async function show(name: string): Promise<InstanceSummary> {
+  return callService('instances:get', { name })
 }
 
 export async function down(name: string | undefined, options: { all?: boolean; force?: boolean; timeout?: string; purge?: boolean }): Promise<TeardownReport[]> {

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { runAction } from './cliOutput'
 import { LAUNCH_OPTION_OF } from './optionNames'
 import { addServiceOptions, type ServiceDiskOptions } from './serviceDiskOptions'
-import type { InstanceRow } from './instanceActions'
+import type { InstanceSummary } from '../../shared/api/instances'
 import type { ReconcileReport } from '../runtime/instance/reconcile'
 import { describeBridge } from '../../shared/bridgeStatus'
 
@@ -25,16 +25,16 @@ export interface LaunchOptions extends Omit<ServiceDiskOptions, 'out'> {
   detach?: boolean
 }
 
-function describeRows(rows: InstanceRow[]): string {
+function describeRows(rows: InstanceSummary[]): string {
   if (rows.length === 0) return 'No instances. `bpvm launch --name NAME --binary FILE …` starts one.'
   const head = ['NAME', 'STATUS', 'IP', 'VMM', 'BRIDGE', 'SINCE', 'REASON']
-  const lines = rows.map((r) => [r.name, r.status, r.ip, r.vmm, bridgeCell(r), r.since, [r.reason, ...(r.bridge?.warning ? [r.bridge.warning] : [])].join('; ')])
+  const lines = rows.map((r) => [r.name, r.status, r.guestAddress, r.vmm, bridgeCell(r), r.since, [r.reason, ...(r.bridge?.warning ? [r.bridge.warning] : [])].join('; ')])
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)))
   return [head, ...lines].map((l) => l.map((cell, i) => (i === l.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n')
 }
 
 /** The bridge in one cell: how it is reached and whether the service is connected, then its ports. */
-function bridgeCell(row: InstanceRow): string {
+function bridgeCell(row: InstanceSummary): string {
   if (!row.bridge) return '-'
   const ports = row.bridge.ports.map((p) => String(p.port))
   return [describeBridge(row.bridge), ...(ports.length ? [`ports ${ports.join(',')}`] : [])].join(', ')
@@ -86,17 +86,19 @@ export function registerInstanceCommands(program: Command): void {
       await runAction(
         options.json,
         async () => (await actions()).launch(options, options.json ? () => undefined : (await import('./launchProgressPrinter')).launchProgressPrinter()),
-        (row) => `${row.name}: ${row.status} (${row.reason}), guest ${row.ip}`,
+        (row) => `${row.name}: ${row.status} (${row.reason}), guest ${row.guestAddress}`,
         LAUNCH_OPTION_OF
       )
     })
 
   program
     .command('ls')
-    .description('list instances with their status, address and VMM')
+    .description('list instances with their status, address and VMM (with NAME: that one instance); --json prints what the API answers (instances:list, instances:get)')
+    .argument('[name]', 'only this instance')
     .option('--json', 'print the result as JSON')
-    .action(async (options: { json?: boolean }) => {
-      await runAction(options.json, async () => (await actions()).list(), describeRows)
+    .action(async (name: string | undefined, options: { json?: boolean }) => {
+      if (name === undefined) await runAction(options.json, async () => (await actions()).list(), describeRows)
+      else await runAction(options.json, async () => (await actions()).show(name), (one) => describeRows([one]))
     })
 
   program

@@ -134,6 +134,8 @@ export interface InstanceSummary {
   bridge?: BridgeSummary
   /** The host's loopback ports it reaches (while it runs: removed at teardown). */
   forwards: LoopbackForwardSummary[]
+  /** Set when the instance's record cannot be used: it is listed (its file named), never acted on; the other fields are empty. */
+  broken?: { file: string; problem: string }
 }
 
 export const teardownRequestSchema = z
