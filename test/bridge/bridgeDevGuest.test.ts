@@ -54,7 +54,7 @@ describeAsRoot('the dev guest reaches its bridge through its relay (QEMU, TCG, i
       const after = (await lifecycle.listRows(cli)).find((r: InstanceRow) => r.name === 'devrelay')
       expect(after?.bridge).toMatchObject({ transport: 'relay', pings: 1 })
 
-      expect(envelope(await cli(['down', 'devrelay', '--json']))).toMatchObject({ ok: true, value: [{ name: 'devrelay', stopped: 'graceful' }] })
+      expect(envelope(await cli(['down', 'devrelay', '--json']))).toMatchObject({ ok: true, value: { name: 'devrelay', stopped: 'graceful' } })
       await lifecycle.expectNothingLeft(ns, 'devrelay')
       expect((await readdir(lifecycle.instanceDir('devrelay'))).filter((f) => f.includes('.sock'))).toEqual([])
     }, 300_000)

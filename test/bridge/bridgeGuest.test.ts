@@ -65,7 +65,7 @@ describeAsRoot('the bridge end to end: a gRPC client in a real guest (QEMU, TCG,
       expect(await readFile(join(lifecycle.instanceDir('relayed'), 'logs', 'bridge.log'), 'utf8')).toContain(`relay: refused a connection from ${vsockedGuest}`)
 
       for (const name of ['relayed', 'vsocked']) {
-        expect(envelope(await cli(['down', name, '--json']))).toMatchObject({ ok: true, value: [{ name, stopped: 'graceful' }] })
+        expect(envelope(await cli(['down', name, '--json']))).toMatchObject({ ok: true, value: { name, stopped: 'graceful' } })
         expect(await bridgeOf(cli, name)).toMatchObject({ running: false })
       }
       for (const name of ['relayed', 'vsocked']) {

@@ -35,7 +35,7 @@ describeAsRoot('launching the Debian cloud image (QEMU, TCG, cloud-init from bpv
     const guestLog = (name: string): Promise<string> => readFile(join(lifecycle.instanceDir(name), 'logs', 'guest.log'), 'utf8')
 
     async function down(cli: Cli, name: string): Promise<void> {
-      expect(envelope(await cli(['down', name, '--json']))).toMatchObject({ ok: true, value: [{ name, stopped: 'graceful', status: 'Finished' }] })
+      expect(envelope(await cli(['down', name, '--json']))).toMatchObject({ ok: true, value: { name, stopped: 'graceful', status: 'Finished' } })
       expect(await guestLog(name)).toContain('svc: SIGINT')
     }
 

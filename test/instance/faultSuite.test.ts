@@ -87,7 +87,7 @@ describeAsRoot('the fault suite (QEMU, TCG, dev guest, one network namespace)', 
         await cp(join(home, 'state'), prepared, { recursive: true })
         const listing = join(await tempDir(), 'left')
         const purged = await cli(['down', 'r3-0', '--purge', '--json'], ['unshare', '-m', 'sh', '-c', FULL_STATE_DIR, join(home, 'state'), prepared, listing])
-        expect(envelope(purged)).toMatchObject({ ok: true, value: [{ name: 'r3-0', purged: true }] })
+        expect(envelope(purged)).toMatchObject({ ok: true, value: { name: 'r3-0', purged: true } })
         expect((await readFile(listing, 'utf8')).split('\n').filter((line) => line.includes('/r3-0/'))).toEqual([])
 
         await cookieOnlySocketIsRefused(ns)

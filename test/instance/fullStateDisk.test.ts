@@ -31,7 +31,7 @@ describeAsRoot('a full state disk (the CLI in a namespace of its own, the state 
 
       const purgeListing = join(home, 'after-purge')
       const purged = await inFullState(['down', 'ghost', '--purge'], purgeListing)
-      expect(envelope(purged)).toMatchObject({ ok: true, value: [{ name: 'ghost', purged: true }] })
+      expect(envelope(purged)).toMatchObject({ ok: true, value: { name: 'ghost', purged: true } })
       expect((await readFile(purgeListing, 'utf8')).split('\n').filter((line) => line.includes('ghost'))).toEqual([])
 
       const configListing = join(home, 'after-config')

@@ -59,7 +59,7 @@ describeAsRoot('instance faults through the CLI (QEMU, TCG, dev guest, in a netw
       expect(envelope(taken)).toMatchObject({ ok: false, error: { code: 'INSTANCE_EXISTS' } })
       expect(await waitForStatus(cli, 'again', 'Running', 1_000)).toMatchObject({ name: 'again' })
 
-      expect(envelope(await cli(['down', 'again', '--json', '--timeout', '30']))).toMatchObject({ ok: true, value: [{ name: 'again', stopped: 'graceful' }] })
+      expect(envelope(await cli(['down', 'again', '--json', '--timeout', '30']))).toMatchObject({ ok: true, value: { name: 'again', stopped: 'graceful' } })
       await expectNothingLeft(ns, 'again')
 
       const relaunched = await cli(launchArgs(work, 'again'))
@@ -69,7 +69,7 @@ describeAsRoot('instance faults through the CLI (QEMU, TCG, dev guest, in a netw
       // The service of the second boot has started and runs: `ls` reports on it, not on the first boot that ended.
       expect.soft((await listRows(cli)).find((r) => r.name === 'again')).toMatchObject({ status: 'Running', reason: 'the service is running' })
 
-      expect(envelope(await cli(['down', 'again', '--json', '--timeout', '30']))).toMatchObject({ ok: true, value: [{ name: 'again', stopped: 'graceful' }] })
+      expect(envelope(await cli(['down', 'again', '--json', '--timeout', '30']))).toMatchObject({ ok: true, value: { name: 'again', stopped: 'graceful' } })
       await expectNothingLeft(ns, 'again')
       expect((await listRows(cli)).find((r) => r.name === 'again')).toMatchObject({ status: 'Finished' })
     })

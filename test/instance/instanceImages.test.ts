@@ -75,7 +75,7 @@ describeAsRoot('launching the Ubuntu image (QEMU, TCG, a stand-in release on a m
 
       await lifecycle.waitForStatus(cli, 'ubu', 'Running', 90_000)
       expect(await lifecycle.waitForGuestLog('ubu', 'svc: ready', 60_000)).toMatch(/svc: ready on root=\/dev\/vda1 rw console=ttyS0 panic=-1 no_timer_check/)
-      expect(envelope(await cli(['down', 'ubu', '--json']))).toMatchObject({ ok: true, value: [{ name: 'ubu', stopped: 'graceful' }] })
+      expect(envelope(await cli(['down', 'ubu', '--json']))).toMatchObject({ ok: true, value: { name: 'ubu', stopped: 'graceful' } })
       await lifecycle.expectNothingLeft(ns, 'ubu')
       // The next launch of the same name finds the release in the cache and keeps the root disk.
       good.child.kill()
@@ -104,7 +104,7 @@ describeAsRoot('launching the Ubuntu image (QEMU, TCG, a stand-in release on a m
       const root = await imageInfo(join(lifecycle.home, 'data', 'instances', 'own', 'root.qcow2'))
       expect(root).toMatchObject({ backingFile: join(image, 'root.img'), backingFormat: 'raw', virtualSizeBytes: 256 * 2 ** 20 })
       expect(await lifecycle.waitForGuestLog('own', 'svc: ready', 60_000)).toContain('svc: ready on console=ttyS0 panic=-1 quiet no_timer_check')
-      expect(envelope(await cli(['down', 'own', '--purge', '--json']))).toMatchObject({ ok: true, value: [{ name: 'own', purged: true }] })
+      expect(envelope(await cli(['down', 'own', '--purge', '--json']))).toMatchObject({ ok: true, value: { name: 'own', purged: true } })
       await lifecycle.expectNetworkClean(ns)
       // The user's image is theirs: a purge removes the instance's overlay, never the base.
       expect((await readdir(image)).sort()).toEqual(['cmdline', 'initrd', 'root.img', 'vmlinuz'])
@@ -150,7 +150,7 @@ describeAsRoot('launching with cloud-hypervisor (its API contract served by the 
       const ls = await cli(['ls'])
       expect(ls.stdout).toMatch(/chvm .*bridge connected \d+ s ago \(vsock\)/)
 
-      expect(envelope(await cli(['down', 'chvm', '--json']))).toMatchObject({ ok: true, value: [{ name: 'chvm', stopped: 'graceful' }] })
+      expect(envelope(await cli(['down', 'chvm', '--json']))).toMatchObject({ ok: true, value: { name: 'chvm', stopped: 'graceful' } })
       await lifecycle.expectNothingLeft(ns, 'chvm')
       expect((await readdir(lifecycle.instanceDir('chvm'))).filter((f) => f.startsWith('vsock') || f.endsWith('.sock'))).toEqual([])
       expect(await readFile(join(logs, 'vmm.stderr.log'), 'utf8')).not.toContain('CONTRACT VIOLATION')

@@ -49,7 +49,7 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
       expect(await netns.run(ns, 'nft', ['list', 'table', 'inet', 'tangle_router'])).toContain('tap-tngl-1-masquerade')
 
       const down = await cli(['down', 'svc', '--json', '--timeout', '30'])
-      expect(envelope(down)).toMatchObject({ ok: true, value: [{ name: 'svc', status: 'Finished', stopped: 'graceful' }] })
+      expect(envelope(down)).toMatchObject({ ok: true, value: { name: 'svc', status: 'Finished', stopped: 'graceful' } })
       expect(await readFile(guestLog, 'utf8')).toContain('svc: SIGINT')
       // Following a stopped instance prints its whole log and returns.
       const followed = await cli(['logs', 'svc', '-f'])
@@ -59,7 +59,7 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
       // Nothing left: no VMM, no TAP, no rules, no lease, no socket.
       await expectNothingLeft(ns, 'svc')
       // Tearing down twice is quiet.
-      expect(envelope(await cli(['down', 'svc', '--json']))).toMatchObject({ ok: true, value: [{ name: 'svc', stopped: 'already' }] })
+      expect(envelope(await cli(['down', 'svc', '--json']))).toMatchObject({ ok: true, value: { name: 'svc', stopped: 'already' } })
     })
 
     it('rolls back every step when a launch fails, and reports the step', async () => {
@@ -97,7 +97,7 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
       expect(rows.find((r) => r.name === 'crashy')).toMatchObject({ status: 'Error', reason: 'the VMM exited while the service was running' })
       // Listing changed nothing; the next command that changes things gives the network back first.
       expect(await netns.run(ns, 'ip', ['-j', 'link', 'show'])).toContain('tap-tngl-')
-      expect(envelope(await cli(['down', 'crashy', '--json']))).toMatchObject({ ok: true, value: [{ name: 'crashy', status: 'Error', stopped: 'already' }] })
+      expect(envelope(await cli(['down', 'crashy', '--json']))).toMatchObject({ ok: true, value: { name: 'crashy', status: 'Error', stopped: 'already' } })
       await expectNetworkClean(ns)
     })
 

@@ -24,12 +24,12 @@ describeAsRoot('a teardown the user asked for is never an Error (QEMU, TCG, dev 
 
       // Stopped at once, right after the launch (whether the guest had started the service by then depends on the machine's speed).
       expect(envelope(await cli(lifecycle.launchArgs(work, 'early')))).toMatchObject({ ok: true })
-      expect(await downOf('early', '--force')).toMatchObject({ ok: true, value: [{ name: 'early', status: 'Finished', reason: expect.stringMatching(/^forced at once(, before the service started)?$/), stopped: 'killed' }] })
+      expect(await downOf('early', '--force')).toMatchObject({ ok: true, value: { name: 'early', status: 'Finished', reason: expect.stringMatching(/^forced at once(, before the service started)?$/), stopped: 'killed' } })
 
       // Running, ignores the power button: forced once the grace (2 s) is over.
       expect(envelope(await cli(lifecycle.launchArgs(work, 'stubborn')))).toMatchObject({ ok: true })
       await lifecycle.waitForStatus(cli, 'stubborn', 'Running', 120_000)
-      expect(await downOf('stubborn', '--timeout', '2')).toMatchObject({ ok: true, value: [{ name: 'stubborn', status: 'Finished', reason: 'forced after 2 s: the guest did not power off', stopped: 'killed' }] })
+      expect(await downOf('stubborn', '--timeout', '2')).toMatchObject({ ok: true, value: { name: 'stubborn', status: 'Finished', reason: 'forced after 2 s: the guest did not power off', stopped: 'killed' } })
 
       // A VMM that dies by itself stays an Error.
       expect(envelope(await cli(lifecycle.launchArgs(work, 'crashed')))).toMatchObject({ ok: true })
@@ -38,7 +38,7 @@ describeAsRoot('a teardown the user asked for is never an Error (QEMU, TCG, dev 
       const record = JSON.parse(await readFile(join(lifecycle.instanceDir('crashed'), 'instance.json'), 'utf8')) as { process: { pid: number } }
       expect(row?.status).toBe('Running')
       process.kill(record.process.pid, 'SIGKILL')
-      expect(await downOf('crashed')).toMatchObject({ ok: true, value: [{ name: 'crashed', status: 'Error', reason: 'the VMM exited while the service was running', stopped: 'already' }] })
+      expect(await downOf('crashed')).toMatchObject({ ok: true, value: { name: 'crashed', status: 'Error', reason: 'the VMM exited while the service was running', stopped: 'already' } })
     }, 600_000)
   })
 })

@@ -1,13 +1,12 @@
 import { parseCount, parseSize } from '../runtime/disk/parseSize'
 import { BpvmError, invalidInput } from '../../shared/errors'
-import { checkInstanceName, instancePaths, listInstances, readInstance } from '../runtime/instance/instanceRecord'
+import { checkInstanceName, instancePaths, readInstance } from '../runtime/instance/instanceRecord'
 import { LOG_STREAMS, logPath, logStreamSchema, type LogStream } from '../runtime/instance/logs/logStreams'
 import { readLog } from '../runtime/instance/logs/readLog'
-import type { InstanceSummary } from '../../shared/api/instances'
+import { MAX_GRACE_SECONDS, type InstanceSummary, type TeardownResult } from '../../shared/api/instances'
 import { checkLaunchInput, launchInstance, type LaunchProgress } from '../runtime/instance/launchInstance'
 import type { LaunchSpec } from '../runtime/instance/launchSpec'
 import { reconcile, type ReconcileReport } from '../runtime/instance/reconcile'
-import { teardownInstance, type TeardownReport } from '../runtime/instance/teardownInstance'
 import { hasNetAdmin } from '../runtime/net/netAdmin'
 import { followInstanceLog } from './followSerial'
 import { callService } from './inProcessService'
@@ -94,15 +93,19 @@ export async function show(name: string): Promise<InstanceSummary> {
   return callService('instances:get', { name })
 }
 
-export async function down(name: string | undefined, options: { all?: boolean; force?: boolean; timeout?: string; purge?: boolean }): Promise<TeardownReport[]> {
+/**
+ * `instances:teardown` for one instance, `instances:teardownAll` with `--all`, answered by the
+ * service (after the reconcile every changing command starts with): exactly what the API answers.
+ */
+export async function down(name: string | undefined, options: { all?: boolean; force?: boolean; timeout?: string; purge?: boolean }): Promise<TeardownResult | TeardownResult[]> {
   if (name === undefined && !options.all) throw invalidInput('name', 'name an instance, or pass --all')
   if (name !== undefined && options.all) throw invalidInput('name', 'give a name or --all, not both')
   const seconds = wholeNumber(options.timeout, '--timeout')
-  const teardown = { ...(options.force ? { force: true } : {}), ...(options.purge ? { purge: true } : {}), ...(seconds === undefined ? {} : { graceMs: seconds * 1000 }) }
+  if (seconds !== undefined && seconds > MAX_GRACE_SECONDS) throw invalidInput('--timeout', `must be at most ${MAX_GRACE_SECONDS} seconds`)
+  const request = { ...(options.force ? { force: true } : {}), ...(options.purge ? { purge: true } : {}), ...(seconds === undefined ? {} : { graceSeconds: seconds }) }
   if (name !== undefined) checkInstanceName(name)
   await reconcileFirst()
-  const names = name !== undefined ? [name] : (await listInstances()).map((r) => r.name)
-  return Promise.all(names.map((n) => teardownInstance(n, teardown)))
+  return name !== undefined ? callService('instances:teardown', { name, ...request }) : callService('instances:teardownAll', request)
 }
 
 export interface LogsSnapshot {

@@ -133,7 +133,10 @@ export function registerInstanceCommands(program: Command): void {
       await runAction(
         options.json,
         async () => (await actions()).down(name, options),
-        (reports) => (reports.length === 0 ? 'No instances to stop.' : reports.map((r) => `${r.name}: ${r.status} (${r.reason}); VMM ${r.stopped}${r.purged ? '; purged' : ''}`).join('\n'))
+        (answer) => {
+          const reports = Array.isArray(answer) ? answer : [answer]
+          return reports.length === 0 ? 'No instances to stop.' : reports.map((r) => `${r.name}: ${r.status} (${r.reason}); VMM ${r.stopped}${r.purged ? '; purged' : ''}`).join('\n')
+        }
       )
     })
 }
