@@ -15,12 +15,14 @@ export interface ServiceParts {
   tasks: TaskRegistry
   watcher: InstanceWatcher
   logs: LogSubscriptions
+  /** Runs before a call changes instances, once its input is checked (the reconcile policy's). */
+  beforeChange: () => Promise<void>
 }
 
 /** Every channel's implementation, by channel name; each domain registers its own. */
 export function runtimeHandlers(parts: ServiceParts): ReadonlyMap<string, Handler> {
   return new Map([
-    ...instanceHandlers(parts.tasks, parts.watcher),
+    ...instanceHandlers(parts.tasks, parts.watcher, parts.beforeChange),
     ...logHandlers(parts.logs),
     ...imageHandlers(parts.tasks),
     ...hostHandlers(),

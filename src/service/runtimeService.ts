@@ -2,8 +2,7 @@ import { API_ERROR_CODES, type ChannelName, type ChannelRequest, type ChannelRes
 import { validateCall } from '../shared/api/validate'
 import { fail, ok, type Result } from '../shared/result'
 import { toErrorInfo } from '../shared/errors'
-import { reconcile } from '../main/runtime/instance/reconcile'
-import { hasNetAdmin } from '../main/runtime/net/netAdmin'
+import { reconcileQuietly, type ReconcilePolicy } from './reconcilePolicy'
 import type { ApiBackend } from './apiBackend'
 import { answerOf } from './channelHandler'
 import { createEventHub } from './eventHub'
@@ -23,30 +22,27 @@ const CLOSE_TASKS_MS = 5_000
  * listens, followed logs) go to `onEvent` listeners.
  */
 export interface RuntimeServiceOptions {
-  /**
-   * Reconcile records and host when the service starts, and end instances whose VMM dies while it
-   * runs (default). Tests that run in the host's own network namespace turn it off, so they never
-   * touch what a real bpvm there owns.
-   */
-  reconcile?: boolean
-  /** How often dead VMMs are looked for; default 2 s. */
+  /** When records and host are brought back in line (see ReconcilePolicy); default `watch`. */
+  reconcile?: ReconcilePolicy
+  /** How often dead VMMs are looked for under `watch`; default 2 s. */
   deadVmIntervalMs?: number
 }
 
-export function createRuntimeService({ reconcile: tend = true, deadVmIntervalMs }: RuntimeServiceOptions = {}): ApiBackend {
+export function createRuntimeService({ reconcile: policy = 'watch', deadVmIntervalMs }: RuntimeServiceOptions = {}): ApiBackend {
   const events = createEventHub((listening) => (listening ? watcher.start() : watcher.stop()))
   const watcher = createInstanceWatcher({ read: listInstanceSummaries, emit: (list) => events.emit('instances:changed', list) })
   const tasks = createTaskRegistry({ onChange: (task) => events.emit('tasks:progress', task) })
   const logs = createLogSubscriptions((chunk) => events.emit('logs:chunk', chunk))
-  const handlers = runtimeHandlers({ tasks, watcher, logs })
+  const beforeChange = policy === 'before-changes' ? reconcileQuietly : async () => undefined
+  const handlers = runtimeHandlers({ tasks, watcher, logs, beforeChange })
   const gaps = handlerGaps(handlers)
   if (gaps.missing.length > 0 || gaps.unknown.length > 0) {
     throw new Error(`the runtime service does not match the API: missing ${gaps.missing.join(', ') || 'none'}, unknown ${gaps.unknown.join(', ') || 'none'}`)
   }
   // Calls wait for it, so nobody sees a VM as running that died while no bpvm process watched.
-  const reconciled = tend ? reconcileAtStart() : Promise.resolve()
-  // The same policy as the CLI's, which reconciles before each command that changes something:
-  // nothing the app shows as ended still holds its network.
+  const tend = policy === 'watch'
+  const reconciled = tend ? reconcileQuietly() : Promise.resolve()
+  // Nothing the app shows as ended still holds its network.
   const deadVms = tend ? reconciled.then(() => watchDeadInstances({ ...(deadVmIntervalMs ? { intervalMs: deadVmIntervalMs } : {}), onEnded: () => void watcher.refresh() })) : undefined
   let closed = false
 
@@ -75,17 +71,5 @@ export function createRuntimeService({ reconcile: tend = true, deadVmIntervalMs 
       await (await deadVms)?.stop()
       await Promise.all([logs.close(), tasks.close(CLOSE_TASKS_MS)])
     }
-  }
-}
-
-/**
- * Live VMs are re-attached and dead ones cleaned up, as after every restart of this process.
- * Without CAP_NET_ADMIN nothing could be fixed, and a failure leaves the calls to report their own errors.
- */
-async function reconcileAtStart(): Promise<void> {
-  try {
-    if (await hasNetAdmin()) await reconcile()
-  } catch (error) {
-    console.error('reconciling instances at start failed', error)
   }
 }

@@ -33,7 +33,7 @@ describeAsRoot('the dev guest reaches its bridge through its relay (QEMU, TCG, i
       const call = async (target: string, method: string, request: unknown = {}): Promise<{ code: number; details?: string }> =>
         JSON.parse(await lifecycle.netns.run(ns, process.execPath, ['--import', TSX, CALL_CHILD, target, method, JSON.stringify(request)]))
 
-      expect(envelope(await cli([...lifecycle.launchArgs(work, 'devrelay'), '--bridge', 'relay']))).toMatchObject({ ok: true, value: { name: 'devrelay' } })
+      expect(envelope(await cli([...lifecycle.launchArgs(work, 'devrelay'), '--bridge', 'relay']))).toMatchObject({ ok: true, value: { kind: 'launch', target: 'devrelay', state: 'succeeded' } })
       const log = await lifecycle.waitForGuestLog('devrelay', 'svc: serving the bridge socket', 120_000)
       expect(log).toMatch(/bpvm-init: bridge relay: \/run\/bpvm\/bridge\.sock to \d+\.\d+\.\d+\.\d+:8000/)
       expect(log).toContain('svc: bridge socket /run/bpvm/bridge.sock')

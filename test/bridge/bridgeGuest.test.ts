@@ -33,7 +33,7 @@ describeAsRoot('the bridge end to end: a gRPC client in a real guest (QEMU, TCG,
         lifecycle.netns.run(ns, process.execPath, ['-e', `fetch(${JSON.stringify(url)}).then((r) => r.text()).then((t) => process.stdout.write(t), (e) => { console.error(String(e)); process.exit(1) })`])
 
       // Over the relay (forced): the guest's socat joins BRIDGE_SOCKET_PATH to the bridge's port on the gateway.
-      expect(envelope(await cli(debianArgs(work, 'relayed', ['--bridge', 'relay'])))).toMatchObject({ ok: true, value: { name: 'relayed' } })
+      expect(envelope(await cli(debianArgs(work, 'relayed', ['--bridge', 'relay'])))).toMatchObject({ ok: true, value: { kind: 'launch', target: 'relayed', state: 'succeeded' } })
       const relayedLog = await lifecycle.waitForGuestLog('relayed', 'svc: serving on', 300_000)
       expect(relayedLog).toContain('svc: bridge through the relay at /run/bpvm/bridge.sock')
       expect(relayedLog).toContain('svc: pinged the bridge')

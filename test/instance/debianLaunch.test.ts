@@ -41,7 +41,8 @@ describeAsRoot('launching the Debian cloud image (QEMU, TCG, cloud-init from bpv
 
     it('boots with the env, keystore, data disk and network; a relaunch keeps the data and skips cloud-init; teardown is graceful', async () => {
       const { ns, work, cli } = await lifecycle.host(SERVICE)
-      expect(envelope(await cli(debianArgs(work, 'deb')))).toMatchObject({ ok: true, value: { name: 'deb', image: 'debian', vmm: 'qemu' } })
+      expect(envelope(await cli(debianArgs(work, 'deb')))).toMatchObject({ ok: true, value: { kind: 'launch', target: 'deb', state: 'succeeded' } })
+      expect(envelope(await cli(['ls', 'deb', '--json']))).toMatchObject({ ok: true, value: { name: 'deb', image: 'debian', vmm: 'qemu' } })
       const running = await lifecycle.waitForStatus(cli, 'deb', 'Running', 300_000)
       expect(running).not.toHaveProperty('guestProblems')
       const log = await lifecycle.waitForGuestLog('deb', 'svc: schema', 120_000)
@@ -58,7 +59,7 @@ describeAsRoot('launching the Debian cloud image (QEMU, TCG, cloud-init from bpv
       await down(cli, 'deb')
       await lifecycle.expectNothingLeft(ns, 'deb')
 
-      expect(envelope(await cli(debianArgs(work, 'deb')))).toMatchObject({ ok: true, value: { name: 'deb' } })
+      expect(envelope(await cli(debianArgs(work, 'deb')))).toMatchObject({ ok: true, value: { kind: 'launch', target: 'deb', state: 'succeeded' } })
       await lifecycle.waitForStatus(cli, 'deb', 'Running', 300_000)
       const again = await lifecycle.waitForGuestLog('deb', 'svc: schema', 120_000)
       expect(again).toMatch(/Command line: .*cloud-init=disabled/)
@@ -72,7 +73,7 @@ describeAsRoot('launching the Debian cloud image (QEMU, TCG, cloud-init from bpv
 
     it('with --docker and no mirror to reach: the failed package step is reported with its guest log line, and the service still starts', async () => {
       const { ns, work, cli } = await lifecycle.host(SERVICE)
-      expect(envelope(await cli(debianArgs(work, 'dock', ['--docker'])))).toMatchObject({ ok: true, value: { name: 'dock' } })
+      expect(envelope(await cli(debianArgs(work, 'dock', ['--docker'])))).toMatchObject({ ok: true, value: { kind: 'launch', target: 'dock', state: 'succeeded' } })
       const running = await lifecycle.waitForStatus(cli, 'dock', 'Running', 400_000)
       expect(running.reason).toMatch(/^the service is running; cloud-init: module package-update-upgrade-install failed \(guest log line \d+\)/)
       const problems = running.guestProblems as Array<{ line: number; kind: string; text: string }>

@@ -53,7 +53,7 @@ describeAsRoot('the fault suite (QEMU, TCG, dev guest, one network namespace)', 
       })()
       const launches = await Promise.all(names.map((name) => cli([...launchArgs(work, name), '--memory', '128M']))).finally(() => (launching = false))
       await reconciling
-      for (const [i, launched] of launches.entries()) expect(envelope(launched), `${names[i]}: ${launched.stderr}`).toMatchObject({ ok: true, value: { name: names[i] } })
+      for (const [i, launched] of launches.entries()) expect(envelope(launched), `${names[i]}: ${launched.stderr}`).toMatchObject({ ok: true, value: { kind: 'launch', target: names[i], state: 'succeeded' } })
       return reconciles
     }
 

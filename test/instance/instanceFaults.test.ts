@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { expect, it } from 'vitest'
 import { useLifecycleHost } from '../support/lifecycleHost'
 import { describeAsRoot, describeWithPrograms } from '../support/prerequisites'
-import { envelope } from '../support/runCli'
+import { execa } from 'execa'
+import { cliCommand, envelope } from '../support/runCli'
 
 // The data disk outlives the VM: the first boot leaves a mark on it that the second one reads.
 const SERVICE = `#!/bin/sh
@@ -19,7 +20,7 @@ const TINY_DATA_DIR = 'mount -t tmpfs -o size=1M tmpfs "$0" || exit 1; listing=$
 
 describeAsRoot('instance faults through the CLI (QEMU, TCG, dev guest, in a network namespace)', () => {
   describeWithPrograms(['qemu-system-x86_64', 'qemu-img', 'ip', 'nft', 'apt-get', 'dpkg-deb', 'depmod', 'unshare', 'mount'], 'full disks, relaunches', () => {
-    const { netns, home, instanceDir, host, launchArgs, listRows, waitForStatus, waitForGuestLog, expectNothingLeft } = useLifecycleHost('faults')
+    const { netns, home, instanceDir, host, launchArgs, listRows, waitForStatus, waitForGuestLog, expectNothingLeft, expectNetworkClean } = useLifecycleHost('faults')
 
     it('a data dir on a tiny tmpfs fails with a disk-full error and rolls back', async () => {
       const { ns, work, cli } = await host(SERVICE)
@@ -50,7 +51,7 @@ describeAsRoot('instance faults through the CLI (QEMU, TCG, dev guest, in a netw
 
     it('launching the name of a stopped instance starts it again with its data disk kept', async () => {
       const { ns, work, cli } = await host(SERVICE)
-      expect(envelope(await cli(launchArgs(work, 'again')))).toMatchObject({ ok: true, value: { name: 'again' } })
+      expect(envelope(await cli(launchArgs(work, 'again')))).toMatchObject({ ok: true, value: { kind: 'launch', target: 'again', state: 'succeeded' } })
       await waitForStatus(cli, 'again', 'Running', 90_000)
       expect(await waitForGuestLog('again', 'svc: first boot', 60_000)).toContain('svc: first boot')
       // The name is taken while the instance runs.
@@ -64,7 +65,7 @@ describeAsRoot('instance faults through the CLI (QEMU, TCG, dev guest, in a netw
 
       const relaunched = await cli(launchArgs(work, 'again'))
       expect(relaunched.stderr).toBe('')
-      expect(envelope(relaunched)).toMatchObject({ ok: true, value: { name: 'again' } })
+      expect(envelope(relaunched)).toMatchObject({ ok: true, value: { kind: 'launch', target: 'again', state: 'succeeded' } })
       expect(await waitForGuestLog('again', 'svc: again first', 90_000)).toContain('svc: again first')
       // The service of the second boot has started and runs: `ls` reports on it, not on the first boot that ended.
       expect.soft((await listRows(cli)).find((r) => r.name === 'again')).toMatchObject({ status: 'Running', reason: 'the service is running' })
@@ -84,6 +85,23 @@ describeAsRoot('instance faults through the CLI (QEMU, TCG, dev guest, in a netw
       expect(JSON.parse(await readFile(join(home, 'state', 'leases.json'), 'utf8')).leases).toHaveLength(1)
       expect(envelope(await cli(['down', 'twin', '--force', '--json']))).toMatchObject({ ok: true })
       await expectNothingLeft(ns, 'twin')
+    })
+
+    it('Ctrl-C during a launch cancels its task through the service, which undoes every step', async () => {
+      const { ns, work } = await host(SERVICE)
+      const [node, args] = cliCommand(launchArgs(work, 'interrupted'))
+      const launching = execa('ip', ['netns', 'exec', ns, node, ...args], { env: { BPVM_HOME: home }, reject: false, cwd: process.cwd() })
+      const launchLog = join(instanceDir('interrupted'), 'logs', 'launch.log')
+      const deadline = Date.now() + 60_000
+      // Interrupted once the disks are being built: the lease and the record exist by then.
+      while (!(await readFile(launchLog, 'utf8').catch(() => '')).includes(' disks: ') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      launching.kill('SIGINT')
+      const ended = await launching
+      expect(ended.exitCode).toBe(1)
+      expect(String(ended.stderr)).toContain('bpvm: cancelling the launch')
+      expect(JSON.parse(String(ended.stdout))).toMatchObject({ ok: false, error: { code: 'CANCELLED' } })
+      await expectNetworkClean(ns)
+      expect(JSON.parse(await readFile(join(instanceDir('interrupted'), 'instance.json'), 'utf8'))).toMatchObject({ phase: 'stopped', outcome: { status: 'Error' } })
     })
   })
 })

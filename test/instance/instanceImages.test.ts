@@ -62,7 +62,8 @@ describeAsRoot('launching the Ubuntu image (QEMU, TCG, a stand-in release on a m
       const half = Math.floor(release.image.length / 2)
       const good = await serve(await mirror(release.files), ['--cut', `${IMAGE_PATH}=${half}`])
       const launched = envelope(await cli(launchArgs, good.env))
-      expect(launched).toMatchObject({ ok: true, value: { name: 'ubu', vmm: 'qemu', image: 'ubuntu' } })
+      expect(launched).toMatchObject({ ok: true, value: { kind: 'launch', target: 'ubu', state: 'succeeded' } })
+      expect(envelope(await cli(['ls', 'ubu', '--json']))).toMatchObject({ ok: true, value: { name: 'ubu', vmm: 'qemu', image: 'ubuntu' } })
       // The first answer was cut halfway; the second asked only for the rest. (What reached the
       // client before the cut may be a little less than what the server wrote: a reset drops the rest.)
       const resumed = JSON.parse(await good.lines.waitFor((l) => l.includes(IMAGE_PATH) && l.includes('"status":206'), 5_000)) as { range?: string }
@@ -100,7 +101,8 @@ describeAsRoot('launching the Ubuntu image (QEMU, TCG, a stand-in release on a m
       await writeFile(join(image, 'root.img'), '')
       await truncate(join(image, 'root.img'), 64 * 2 ** 20)
       const launchArgs = lifecycle.launchArgs(work, 'own').map((arg) => (arg === 'dev' ? image : arg))
-      expect(envelope(await cli(launchArgs))).toMatchObject({ ok: true, value: { name: 'own', image } })
+      expect(envelope(await cli(launchArgs))).toMatchObject({ ok: true, value: { kind: 'launch', target: 'own', state: 'succeeded' } })
+      expect(envelope(await cli(['ls', 'own', '--json']))).toMatchObject({ ok: true, value: { name: 'own', image } })
       const root = await imageInfo(join(lifecycle.home, 'data', 'instances', 'own', 'root.qcow2'))
       expect(root).toMatchObject({ backingFile: join(image, 'root.img'), backingFormat: 'raw', virtualSizeBytes: 256 * 2 ** 20 })
       expect(await lifecycle.waitForGuestLog('own', 'svc: ready', 60_000)).toContain('svc: ready on console=ttyS0 panic=-1 quiet no_timer_check')
@@ -127,7 +129,8 @@ describeAsRoot('launching with cloud-hypervisor (its API contract served by the 
       const args = lifecycle.launchArgs(work, 'chvm').filter((arg, i, all) => !['--vmm', '--accel'].includes(arg) && !['--vmm', '--accel'].includes(all[i - 1] ?? ''))
 
       const launched = envelope(await cli(args, withCh))
-      expect(launched).toMatchObject({ ok: true, value: { name: 'chvm', vmm: 'cloud-hypervisor', image: 'dev' } })
+      expect(launched).toMatchObject({ ok: true, value: { kind: 'launch', target: 'chvm', state: 'succeeded' } })
+      expect(envelope(await cli(['ls', 'chvm', '--json']))).toMatchObject({ ok: true, value: { name: 'chvm', vmm: 'cloud-hypervisor', image: 'dev' } })
       const logs = join(lifecycle.instanceDir('chvm'), 'logs')
       const requests = (await readFile(join(logs, 'vmm.stdout.log'), 'utf8')).split('\n').filter((l) => l.startsWith('{"method"'))
       const createLine = JSON.parse(requests.find((l) => l.includes('vm.create')) ?? '{}') as { body?: string }

@@ -27,7 +27,8 @@ describeAsRoot('instance lifecycle through the CLI (QEMU, TCG, dev guest, in a n
       const { ns, work, cli } = await host()
       const launched = await cli(launchArgs(work, 'svc'))
       expect(launched.stderr).toBe('')
-      expect(envelope(launched)).toMatchObject({ ok: true, value: { name: 'svc', guestAddress: '172.30.0.2', vmm: 'qemu' } })
+      expect(envelope(launched)).toMatchObject({ ok: true, value: { kind: 'launch', target: 'svc', state: 'succeeded' } })
+      expect(envelope(await cli(['ls', 'svc', '--json']))).toMatchObject({ ok: true, value: { name: 'svc', guestAddress: '172.30.0.2', vmm: 'qemu' } })
 
       const running = await waitForStatus(cli, 'svc', 'Running', 90_000)
       expect(running).toMatchObject({ guestAddress: '172.30.0.2', vmm: 'qemu', vcpus: 1, memoryBytes: 256 * 1024 * 1024 })

@@ -67,7 +67,7 @@ describeAsRoot('the guest reaches a local testnet node however it is bound (QEMU
       expect((await lifecycle.listRows(cli)).find((r) => r.name === 'local-node')).toBeUndefined()
 
       await startNode(ns, '127.0.0.1', [[HTTP_PORT, 'http-node'], [WS_PORT, 'ws-node'], [OTHER_PORT, 'other-service']])
-      expect(envelope(await cli(args))).toMatchObject({ ok: true, value: { name: 'local-node' } })
+      expect(envelope(await cli(args))).toMatchObject({ ok: true, value: { kind: 'launch', target: 'local-node', state: 'succeeded' } })
       const row = (await lifecycle.listRows(cli)).find((r: InstanceRow) => r.name === 'local-node')
       const gateway = String(row?.guestAddress).replace(/\d+$/, (last) => String(Number(last) - 1))
       expect(row?.forwards).toEqual([
@@ -91,7 +91,7 @@ describeAsRoot('the guest reaches a local testnet node however it is bound (QEMU
 
     it('no node: --no-rpc-check launches anyway; a node on 0.0.0.0 is reached through the same forward; a marked KMS URL is forwarded and rewritten', async () => {
       const { ns, work, cli } = await lifecycle.host(FETCHING_SERVICE)
-      expect(envelope(await cli([...withRpc(lifecycle.launchArgs(work, 'unchecked')), '--no-rpc-check']))).toMatchObject({ ok: true, value: { name: 'unchecked' } })
+      expect(envelope(await cli([...withRpc(lifecycle.launchArgs(work, 'unchecked')), '--no-rpc-check']))).toMatchObject({ ok: true, value: { kind: 'launch', target: 'unchecked', state: 'succeeded' } })
       const unchecked = await lifecycle.waitForGuestLog('unchecked', 'svc: done', 120_000)
       expect(unchecked).toMatch(/svc: http \[.*refused/)
       await lifecycle.waitForStatus(cli, 'unchecked', 'Finished', 60_000)
@@ -101,7 +101,7 @@ describeAsRoot('the guest reaches a local testnet node however it is bound (QEMU
       // A further loopback service the user marks (a KMS): forwarded, and its URL rewritten in the service's environment.
       await startNode(ns, '127.0.0.1', [[KMS_PORT, 'kms']])
       const kmsUrl = `http://127.0.0.1:${KMS_PORT}`
-      expect(envelope(await cli([...withRpc(lifecycle.launchArgs(work, 'wildcard')), '--env', `KMS_URL=${kmsUrl}`, '--forward', kmsUrl]))).toMatchObject({ ok: true, value: { name: 'wildcard' } })
+      expect(envelope(await cli([...withRpc(lifecycle.launchArgs(work, 'wildcard')), '--env', `KMS_URL=${kmsUrl}`, '--forward', kmsUrl]))).toMatchObject({ ok: true, value: { kind: 'launch', target: 'wildcard', state: 'succeeded' } })
       const row = (await lifecycle.listRows(cli)).find((r: InstanceRow) => r.name === 'wildcard')
       const gateway = String(row?.guestAddress).replace(/\d+$/, (last) => String(Number(last) - 1))
       expect(row?.forwards).toContainEqual({ guest: `${gateway}:${KMS_PORT}`, host: `127.0.0.1:${KMS_PORT}`, for: [kmsUrl] })

@@ -315,7 +315,7 @@ describe('shell channels', () => {
   beforeAll(async () => {
     home = await realpath(await mkdtemp(join(tmpdir(), 'bpvm-shell-')))
     process.env.BPVM_HOME = home
-    service = createRuntimeService({ reconcile: false })
+    service = createRuntimeService({ reconcile: 'off' })
     dirs = { state: join(home, 'state'), data: join(home, 'data'), cache: join(home, 'cache') }
     await mkdir(join(dirs.state, 'instances', 'svc', 'logs'), { recursive: true })
     // An instance whose logs folder was swapped for a link out of the state dir.

@@ -23,7 +23,7 @@ describeWithPrograms(['qemu-img'], 'an image pull as a task of the runtime servi
     release = await makeFixtureRelease(fixtureDir)
     server = await startImageServer(new Map(release.files))
     process.env[UBUNTU_BASE_URL_ENV] = `${server.origin}${RELEASE_PATH}`
-    service = createRuntimeService({ reconcile: false })
+    service = createRuntimeService({ reconcile: 'off' })
   })
   afterAll(async () => {
     delete process.env[UBUNTU_BASE_URL_ENV]

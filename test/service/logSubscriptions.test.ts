@@ -35,7 +35,7 @@ describe('logs through the runtime service', () => {
   let service: ApiBackend
   let log: string
   beforeAll(async () => {
-    service = createRuntimeService({ reconcile: false })
+    service = createRuntimeService({ reconcile: 'off' })
     log = await stoppedInstance('logsvc')
   })
   afterAll(() => service.close())
@@ -117,7 +117,7 @@ describe('logs through the runtime service', () => {
   })
 
   it('stops every subscription when the service closes', async () => {
-    const own = createRuntimeService({ reconcile: false })
+    const own = createRuntimeService({ reconcile: 'off' })
     await writeFile(log, '')
     const events = recordEvents(own)
     const result = await own.call('logs:subscribe', { name: 'logsvc', stream: 'guest' })

@@ -19,7 +19,7 @@ describe('the runtime service, in this process, without VMs', () => {
   const home = useServiceHome('calls')
   let service: ApiBackend
   beforeAll(() => {
-    service = createRuntimeService({ reconcile: false })
+    service = createRuntimeService({ reconcile: 'off' })
   })
   afterAll(() => service.close())
 
@@ -40,7 +40,7 @@ describe('the runtime service, in this process, without VMs', () => {
   it('saves settings that a later service reads back, and saves nothing when any value is refused', async () => {
     const updated = await value<SettingsInfo>('settings:update', { app: { graceSeconds: 5, theme: 'dark' }, network: { pool: '10.99.0.0/24', egressInterface: 'lo' } })
     expect(updated).toMatchObject({ app: { graceSeconds: 5, theme: 'dark', onQuit: 'ask' }, network: { pool: '10.99.0.0/24', egressInterface: 'lo' } })
-    const another = createRuntimeService({ reconcile: false })
+    const another = createRuntimeService({ reconcile: 'off' })
     expect(await another.call('settings:get', undefined)).toMatchObject({ ok: true, value: { app: updated.app, network: updated.network } })
     await another.close()
 

@@ -51,7 +51,7 @@ describe('the runtime service against the API contract', () => {
   useServiceHome('contract')
   let service: ApiBackend
   beforeAll(() => {
-    service = createRuntimeService({ reconcile: false })
+    service = createRuntimeService({ reconcile: 'off' })
   })
   afterAll(() => service.close())
 
@@ -59,7 +59,8 @@ describe('the runtime service against the API contract', () => {
     const parts = {
       tasks: createTaskRegistry({ onChange: () => undefined }),
       watcher: createInstanceWatcher({ read: async () => [], emit: () => undefined }),
-      logs: createLogSubscriptions(() => undefined)
+      logs: createLogSubscriptions(() => undefined),
+      beforeChange: async () => undefined
     }
     const handlers = runtimeHandlers(parts)
     expect(handlerGaps(handlers)).toEqual({ missing: [], unknown: [] })

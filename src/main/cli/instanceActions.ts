@@ -3,13 +3,16 @@ import { BpvmError, invalidInput } from '../../shared/errors'
 import { checkInstanceName, instancePaths, readInstance } from '../runtime/instance/instanceRecord'
 import { LOG_STREAMS, logPath, logStreamSchema, type LogStream } from '../runtime/instance/logs/logStreams'
 import { readLog } from '../runtime/instance/logs/readLog'
-import { MAX_GRACE_SECONDS, type InstanceSummary, type TeardownResult } from '../../shared/api/instances'
-import { checkLaunchInput, launchInstance, type LaunchProgress } from '../runtime/instance/launchInstance'
+import { launchRequestSchema, MAX_GRACE_SECONDS, type InstanceSummary, type LaunchRequest, type TeardownResult } from '../../shared/api/instances'
+import { API, invalidArgument } from '../../shared/api'
+import type { TaskInfo } from '../../shared/api/tasks'
+import { checkLaunchInput } from '../runtime/instance/launchInstance'
 import type { LaunchSpec } from '../runtime/instance/launchSpec'
 import { reconcile, type ReconcileReport } from '../runtime/instance/reconcile'
 import { hasNetAdmin } from '../runtime/net/netAdmin'
 import { followInstanceLog } from './followSerial'
-import { callService } from './inProcessService'
+import { callService, runTask } from './inProcessService'
+import type { TaskProgress } from './launchProgressPrinter'
 import type { LaunchOptions } from './instanceCommands'
 import { serviceParts } from './serviceDiskRequest'
 import type { AccelSetting } from '../runtime/vmm/qemu/qemuHost'
@@ -32,16 +35,29 @@ export async function reconcileNow(): Promise<ReconcileReport> {
   return reconcile()
 }
 
-/** Launches, then answers as `instances:get` does for the instance launched. */
-export async function launch(options: LaunchOptions, progress: (p: LaunchProgress) => void): Promise<InstanceSummary> {
-  // Its input is checked before reconcile changes anything on the host.
+/**
+ * `instances:launch` through the service, followed as the app follows it: each step printed,
+ * Ctrl-C cancelling the task (which undoes what it made). The input is checked first, naming the
+ * option at fault; the service reconciles before the launch starts. Answers the ended task, as
+ * the API's `tasks:progress` last reports it.
+ */
+export async function launch(options: LaunchOptions, progress: (p: TaskProgress) => void): Promise<TaskInfo> {
   const spec = launchSpecOf(options)
   await checkLaunchInput(spec)
-  await reconcileFirst()
   const interrupt = cancelOnInterrupt()
-  const record = await launchInstance(spec, { onProgress: progress, signal: interrupt.signal }).finally(() => interrupt.dispose())
-  if (!options.detach && !options.json) await followInstanceLog(record)
-  return callService('instances:get', { name: record.name })
+  const task = await runTask((service) => service.call('instances:launch', launchRequestOf(spec)), { onProgress: progress, cancel: interrupt.signal }).finally(() => interrupt.dispose())
+  const record = !options.detach && !options.json ? await readInstance(spec.name) : undefined
+  if (record) await followInstanceLog(record)
+  return task
+}
+
+/** The API's request for a checked spec, through the contract's own schema (ids travel as text: a bigint has no JSON form). */
+function launchRequestOf(spec: LaunchSpec): LaunchRequest {
+  const id = (value: string | number | bigint): string | number => (typeof value === 'bigint' ? value.toString() : value)
+  const parsed = launchRequestSchema.safeParse({ ...spec, env: { ...spec.env, blueprintId: id(spec.env.blueprintId), serviceId: id(spec.env.serviceId) } })
+  if (parsed.success) return parsed.data
+  const info = invalidArgument(API.instances.launch.name, parsed.error)
+  throw new BpvmError(info.code, info.message, info.details)
 }
 
 function launchSpecOf(options: LaunchOptions): LaunchSpec {

@@ -86,7 +86,7 @@ export function registerInstanceCommands(program: Command): void {
       await runAction(
         options.json,
         async () => (await actions()).launch(options, options.json ? () => undefined : (await import('./launchProgressPrinter')).launchProgressPrinter()),
-        (row) => `${row.name}: ${row.status} (${row.reason}), guest ${row.guestAddress}`,
+        (task) => `${task.target}: ${task.message ?? task.state}`,
         LAUNCH_OPTION_OF
       )
     })
