@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { serialize as serializeCookie } from 'cookie'
 
 /** 32 random bytes, URL-safe: the one secret between `bpvm serve` and the browser it printed the URL for. */
 export function newAccessToken(): string {
@@ -39,10 +40,14 @@ export const tokenCookieName = (port: number): string => `bpvm_token_${port}`
  * other site's page sends it (but every port of this host is the same site, see API_SUBPROTOCOL).
  */
 export function tokenCookie(port: number, token: string): string {
-  return `${tokenCookieName(port)}=${token}; Path=/; HttpOnly; SameSite=Strict`
+  return serializeCookie(tokenCookieName(port), token, { path: '/', httpOnly: true, sameSite: 'strict' })
 }
 
-/** Every value the Cookie header gives for `name` (a browser may send more than one). */
+/**
+ * Every value the Cookie header gives for `name` (a browser may send more than one: a stale one
+ * of an earlier run beside the current one). Written here because the `cookie` package's parser
+ * keeps the first value of a name only, and the current token may be any of them.
+ */
 export function cookieValues(header: string | undefined, name: string): string[] {
   if (!header) return []
   const values: string[] = []

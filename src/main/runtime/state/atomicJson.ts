@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { open, rename, unlink } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { open } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import writeFileAtomic from 'write-file-atomic'
 import { BpvmError } from '../../../shared/errors'
 import { diskFull } from './diskFull'
 
@@ -28,28 +28,18 @@ export async function readTextIfExists(file: string): Promise<string | undefined
 
 /**
  * Replaces `file` with `value` as JSON so that a reader, or a crash at any moment, sees either
- * the old content or the new, never a torn file: write a temp file, fsync, rename over, fsync the directory.
+ * the old content or the new, never a torn file: write-file-atomic writes a temp file beside
+ * it, fsyncs and renames it over (removing the temp file on failure); the directory is then
+ * fsynced too, since the rename is durable only once the directory is on disk. A full disk is
+ * reported naming `file`.
  */
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  const dir = dirname(file)
-  const temp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
-  const handle = await open(temp, 'wx', 0o600).catch((error: unknown) => {
-    throw diskFull(error, file) ?? error
-  })
   try {
-    try {
-      await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await rename(temp, file)
+    await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, fsync: true })
   } catch (error) {
-    await unlink(temp).catch(() => undefined)
     throw diskFull(error, file) ?? error
   }
-  // The rename itself is durable only once the directory is on disk.
-  const directory = await open(dir, 'r')
+  const directory = await open(dirname(file), 'r')
   try {
     await directory.sync()
   } finally {
