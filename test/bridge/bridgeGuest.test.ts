@@ -42,7 +42,7 @@ describeAsRoot('the bridge end to end: a gRPC client in a real guest (QEMU, TCG,
       expect(relayed).toMatchObject({ transport: 'relay', running: true, pings: 1, ports: [{ port: 18080, url: 'http://127.0.0.1:18080' }], registration: { serviceId: '2', upstreamUrl: 'http://127.0.0.1:18080', owners: [{ keyType: 'ECDSA', key: '02'.repeat(33) }] } })
       // The port the service asked for reaches it from the host's loopback.
       expect(await fetchInNs('http://127.0.0.1:18080/')).toBe('hello from the guest on port 18080')
-      const relayedGuest = String((await lifecycle.listRows(cli)).find((r) => r.name === 'relayed')?.ip)
+      const relayedGuest = String((await lifecycle.listRows(cli)).find((r) => r.name === 'relayed')?.guestAddress)
       const relayedGateway = relayedGuest.replace(/\d+$/, (last) => String(Number(last) - 1))
 
       // Over vsock (QEMU + vhost-device-vsock); its service also tries the first instance's relay port.
@@ -60,7 +60,7 @@ describeAsRoot('the bridge end to end: a gRPC client in a real guest (QEMU, TCG,
       expect(await fetchInNs(`http://127.0.0.1:${port}/`)).toBe(`hello from the guest on port ${port}`)
       // A second VM reaching for the first one's bridge is refused, and the first one says so.
       expect(vsockLog).toContain('svc: the other bridge: UNAVAILABLE')
-      const vsockedGuest = String((await lifecycle.listRows(cli)).find((r) => r.name === 'vsocked')?.ip)
+      const vsockedGuest = String((await lifecycle.listRows(cli)).find((r) => r.name === 'vsocked')?.guestAddress)
       expect(await bridgeOf(cli, 'relayed')).toMatchObject({ refusedPeers: expect.any(Number) })
       expect(await readFile(join(lifecycle.instanceDir('relayed'), 'logs', 'bridge.log'), 'utf8')).toContain(`relay: refused a connection from ${vsockedGuest}`)
 
