@@ -9,7 +9,6 @@ import type { TaskInfo } from '../../shared/api/tasks'
 import { checkLaunchInput } from '../runtime/instance/launchInstance'
 import type { LaunchSpec } from '../runtime/instance/launchSpec'
 import { reconcile, type ReconcileReport } from '../runtime/instance/reconcile'
-import { hasNetAdmin } from '../runtime/net/netAdmin'
 import { followInstanceLog } from './followSerial'
 import { callService, runTask } from './inProcessService'
 import type { TaskProgress } from './launchProgressPrinter'
@@ -19,17 +18,6 @@ import type { AccelSetting } from '../runtime/vmm/qemu/qemuHost'
 
 /** Counts follow the rule sizes do (parseCount); an option not given stays undefined. */
 const wholeNumber = (text: string | undefined, field: string): number | undefined => (text === undefined ? undefined : parseCount(text, field))
-
-/**
- * Commands that change instances first bring records and host back in line (a crash or a killed
- * process may have left either behind), once their own input has been checked; listing changes
- * nothing. Without CAP_NET_ADMIN nothing could be fixed.
- */
-async function reconcileFirst(): Promise<void> {
-  if (!(await hasNetAdmin())) return
-  // What could not be mended (a state file that is not a file, say) is said; the command itself goes on.
-  await reconcile().catch((error: Error) => process.stderr.write(`bpvm: reconcile could not finish: ${error.message}\n`))
-}
 
 export async function reconcileNow(): Promise<ReconcileReport> {
   return reconcile()
@@ -120,7 +108,7 @@ export async function down(name: string | undefined, options: { all?: boolean; f
   if (seconds !== undefined && seconds > MAX_GRACE_SECONDS) throw invalidInput('--timeout', `must be at most ${MAX_GRACE_SECONDS} seconds`)
   const request = { ...(options.force ? { force: true } : {}), ...(options.purge ? { purge: true } : {}), ...(seconds === undefined ? {} : { graceSeconds: seconds }) }
   if (name !== undefined) checkInstanceName(name)
-  await reconcileFirst()
+  // The service reconciles first (its policy for a short-lived host), then tears down.
   return name !== undefined ? callService('instances:teardown', { name, ...request }) : callService('instances:teardownAll', request)
 }
 
