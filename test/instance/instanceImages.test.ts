@@ -81,7 +81,8 @@ describeAsRoot('launching the Ubuntu image (QEMU, TCG, a stand-in release on a m
       // The next launch of the same name finds the release in the cache and keeps the root disk.
       good.child.kill()
       const again = envelope(await cli(launchArgs))
-      expect(again).toMatchObject({ ok: true, value: { image: 'ubuntu' } })
+      expect(again).toMatchObject({ ok: true, value: { kind: 'launch', target: 'ubu', state: 'succeeded' } })
+      expect(envelope(await cli(['ls', 'ubu', '--json']))).toMatchObject({ ok: true, value: { image: 'ubuntu' } })
       expect(await readFile(join(lifecycle.instanceDir('ubu'), 'logs', 'launch.log'), 'utf8')).toContain('preparing the ubuntu image')
       // The base under a root disk is not removed from under it.
       expect(envelope(await cli(['image', 'rm', `ubuntu/${UBUNTU_RELEASE_NAME}`, '--json']))).toMatchObject({ ok: false, error: { code: 'IMAGE_IN_USE' } })
