@@ -140,7 +140,9 @@ describe('the manager bridge over gRPC (a real @grpc/grpc-js client against the 
     // Meanwhile another program takes the port: the bridge starts anyway and reports it.
     const squatter = await listen('127.0.0.1', port)
     await bridge.restart()
-    expect((await bridge.state()).ports).toMatchObject([{ port, problem: expect.stringContaining('taken by another program') }])
+    // State writes are coalesced and land after the bridge answers: looked at until the problem is there.
+    const restarted = await eventually(bridge.state, (s) => s.ports[0]?.problem !== undefined)
+    expect(restarted.ports).toMatchObject([{ port, problem: expect.stringContaining('taken by another program') }])
     await squatter.close()
     // Once it is free, asking for it again gives it back: one entry, no problem.
     expect((await bridge.client().call<{ port: number }>('RequestPort', { preferred_port: port })).port).toBe(port)
