@@ -35,15 +35,19 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: ['electron'] }] }
   },
   {
-    // One door to the runtime: only the service (src/service) calls runtime functions. The hosts
-    // (the app's main process, its IPC, bpvm serve, the worker), the shared contract, the preload
-    // and the renderer may import its types only. The CLI still calls the runtime directly: it is
-    // the one host not yet moved onto the service.
-    files: ['src/main/*.ts', 'src/main/ipc/**', 'src/main/serve/**', 'src/main/worker/**', 'src/worker/**', 'src/shared/**', 'src/preload/**', 'src/renderer/**'],
+    // One door to the runtime: only the service (src/service, with its local operations for the
+    // CLI) calls runtime functions. The hosts (the app's main process, its IPC, bpvm serve, the
+    // worker, the CLI), the shared contract, the preload and the renderer may import its types only.
+    files: ['src/main/*.ts', 'src/main/ipc/**', 'src/main/serve/**', 'src/main/worker/**', 'src/main/cli/**', 'src/worker/**', 'src/shared/**', 'src/preload/**', 'src/renderer/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
         { patterns: [{ group: ['**/runtime', '**/runtime/**'], allowTypeImports: true, message: 'only src/service calls the runtime; ask the service (an API call) instead' }] }
+      ],
+      // The same for a module loaded when it is needed (`await import(…)`).
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ImportExpression[source.value=/(^|\\/)runtime(\\/|$)/]', message: 'only src/service calls the runtime; ask the service (an API call) instead' }
       ]
     }
   }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, open, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { convertImage, imageInfo, resizeImage } from '../src/main/runtime/disk/qemuImg'
-import { formatSize } from '../src/main/runtime/disk/parseSize'
+import { formatSize } from '../src/shared/sizes'
 import { createRootOverlay } from '../src/main/runtime/image/rootDisk'
 import { roundsTable, settleDisks, timed, warmMedian, type RoundsRow } from './benchRounds'
 

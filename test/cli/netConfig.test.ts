@@ -23,11 +23,11 @@ describeAsRoot('bpvm net config', () => {
 
       const hostBits = await cli(['net', 'config', '--pool', '10.77.0.1/24'])
       expect(hostBits.exitCode).toBe(1)
-      expect(hostBits.stderrLines).toEqual(['bpvm: network pool: 10.77.0.1/24 has host bits set; did you mean 10.77.0.0/24?'])
+      expect(hostBits.stderrLines).toEqual(['bpvm: --pool: 10.77.0.1/24 has host bits set; did you mean 10.77.0.0/24?'])
       const tooSmall = await cli(['net', 'config', '--pool', '10.77.0.0/31'])
-      expect(tooSmall.stderr).toMatch(/^bpvm: network pool: 10\.77\.0\.0\/31 is too small/)
+      expect(tooSmall.stderr).toMatch(/^bpvm: --pool: 10\.77\.0\.0\/31 is too small/)
       const missing = await cli(['net', 'config', '--egress', 'eth9'])
-      expect(missing.stderrLines).toEqual(['bpvm: egress interface: eth9 does not exist on this host (interfaces: uplink0)'])
+      expect(missing.stderrLines).toEqual(['bpvm: --egress: eth9 does not exist on this host (interfaces: uplink0)'])
       await expect(readFile(join(home, 'state', 'network.json'))).rejects.toMatchObject({ code: 'ENOENT' })
 
       const set = await cli(['net', 'config', '--pool', '10.77.0.0/24', '--egress', 'uplink0', '--json'])

@@ -63,18 +63,18 @@ describe('bpvm settings', () => {
   })
 
   it.each([
-    [['--vmm', 'firecracker'], '--vmm: must be one of auto, cloud-hypervisor, qemu; got "firecracker"'],
-    [['--image', 'alpine'], '--image: must be one of ubuntu, debian, dev; got "alpine"'],
-    [['--accel', 'hvf'], '--accel: must be one of auto, kvm, tcg; got "hvf"'],
-    [['--grace', '3601'], '--grace: must be a whole number of seconds from 0 to 3600; got 3601'],
-    [['--grace=-1'], '--grace: must be a whole number of seconds from 0 to 3600; got -1'],
-    [['--grace', 'soon'], '--grace: must be a whole number of seconds from 0 to 3600; got "soon"'],
-    [['--log-size', '1K'], '--log-size: must be a whole number of bytes from 65536 (64 KiB) to 1073741824 (1 GiB); got 1024 (1 KiB)'],
-    [['--log-size', '2G'], '--log-size: must be a whole number of bytes from 65536 (64 KiB) to 1073741824 (1 GiB); got 2147483648 (2 GiB)'],
-    [['--log-size', 'big'], '--log-size: expected a size like 20G, 512M or a number of bytes, got "big"'],
-    [['--on-quit', 'never'], '--on-quit: must be one of ask, stop, leave; got "never"'],
-    [['--theme', 'solarized'], '--theme: must be one of system, light, dark; got "solarized"']
-  ])('rejects %j naming the option, and changes nothing', async (args, message) => {
+    [['--vmm', 'firecracker'], '--vmm: must be one of auto, cloud-hypervisor, qemu; got "firecracker"', 'INVALID_ARGUMENT'],
+    [['--image', 'alpine'], '--image: must be one of ubuntu, debian, dev; got "alpine"', 'INVALID_ARGUMENT'],
+    [['--accel', 'hvf'], '--accel: must be one of auto, kvm, tcg; got "hvf"', 'INVALID_ARGUMENT'],
+    [['--grace', '3601'], '--grace: must be a whole number of seconds from 0 to 3600; got 3601', 'INVALID_ARGUMENT'],
+    [['--grace=-1'], '--grace: must be a whole number of seconds from 0 to 3600; got -1', 'INVALID_ARGUMENT'],
+    [['--grace', 'soon'], '--grace: expected a number of seconds, got "soon"', 'INVALID_INPUT'],
+    [['--log-size', '1K'], '--log-size: must be a whole number of bytes from 65536 (64 KiB) to 1073741824 (1 GiB); got 1024 (1 KiB)', 'INVALID_ARGUMENT'],
+    [['--log-size', '2G'], '--log-size: must be a whole number of bytes from 65536 (64 KiB) to 1073741824 (1 GiB); got 2147483648 (2 GiB)', 'INVALID_ARGUMENT'],
+    [['--log-size', 'big'], '--log-size: expected a size like 20G, 512M or a number of bytes, got "big"', 'INVALID_INPUT'],
+    [['--on-quit', 'never'], '--on-quit: must be one of ask, stop, leave; got "never"', 'INVALID_ARGUMENT'],
+    [['--theme', 'solarized'], '--theme: must be one of system, light, dark; got "solarized"', 'INVALID_ARGUMENT']
+  ])('rejects %j naming the option, and changes nothing', async (args, message, code) => {
     const { cli, file } = await freshHome()
     await cli(['--theme', 'light'])
     const before = await readFile(file, 'utf8')
@@ -84,7 +84,8 @@ describe('bpvm settings', () => {
     expect(run.stdout).toBe('')
     expect(run.stderrLines).toEqual([`bpvm: ${message}`])
     const json = envelope(await cli([...args, '--json']))
-    expect(json).toEqual({ ok: false, error: { code: 'INVALID_INPUT', message, details: { field: args[0]?.replace(/=.*/, '') } } })
+    // The service's schema refuses a value of the wrong kind (INVALID_ARGUMENT); what the command line cannot read is refused before it (INVALID_INPUT).
+    expect(json).toMatchObject({ ok: false, error: { code, message, details: { field: args[0]?.replace(/=.*/, '') } } })
     expect(await readFile(file, 'utf8')).toBe(before)
   })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseCount, parseSize } from '../../src/main/runtime/disk/parseSize'
+import { parseCount, parseSize } from '../../src/shared/sizes'
 
 describe('one rule for every size and count the user types', () => {
   it('accepts digits with spaces around them, for sizes and counts alike', () => {

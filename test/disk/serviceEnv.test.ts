@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { serviceArguments, serviceEnvironment, splitKeyValue, type ServiceEnvInput } from '../../src/main/runtime/disk/serviceEnv'
+import { serviceArguments, serviceEnvironment, type ServiceEnvInput } from '../../src/main/runtime/disk/serviceEnv'
+import { splitKeyValue } from '../../src/main/cli/serviceDiskRequest'
 
 const base: ServiceEnvInput = {
   httpRpcUrl: 'http://10.0.0.1:9944',

@@ -1,8 +1,8 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { DEFAULT_APP_SETTINGS } from '../../src/shared/api/appSettingsShape'
 import {
-  DEFAULT_APP_SETTINGS,
   checkAppSettingsPatch,
   readAppSettings,
   updateAppSettings,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import type { DataDiskReport } from '../runtime/disk/dataDisk'
 import type { FatBuildReport } from '../runtime/disk/fat/fatTypes'
-import { formatSize } from '../runtime/disk/parseSize'
+import { formatSize, parseSize } from '../../shared/sizes'
 import { runAction } from './cliOutput'
 import { CIDATA_OPTION_OF, DATA_DISK_OPTION_OF, SERVICE_DISK_OPTION_OF } from './optionNames'
 import { addServiceDiskOptions, collect, type ServiceDiskOptions } from './serviceDiskOptions'
@@ -35,7 +35,7 @@ export function registerDiskCommands(program: Command): void {
     await runAction(
       options.json,
       async () => {
-        const [{ buildServiceDisk }, { serviceDiskRequest }] = await Promise.all([import('../runtime/disk/serviceDisk'), import('./serviceDiskRequest')])
+        const [{ buildServiceDisk }, { serviceDiskRequest }] = await Promise.all([import('../../service/local/diskOperations'), import('./serviceDiskRequest')])
         return buildServiceDisk(serviceDiskRequest(options))
       },
       (report) => describeFatImage('Service disk', report),
@@ -59,7 +59,7 @@ export function registerDiskCommands(program: Command): void {
         options.json,
         async () => {
           const { force, ...request } = options
-          return (await import('../runtime/disk/cidata')).buildCidataDisk({ ...request, ...(force ? { replace: true } : {}) })
+          return (await import('../../service/local/diskOperations')).buildCidataDisk({ ...request, ...(force ? { replace: true } : {}) })
         },
         (report) => describeFatImage('Cloud-init disk', report),
         CIDATA_OPTION_OF
@@ -77,7 +77,7 @@ export function registerDiskCommands(program: Command): void {
       await runAction(
         options.json,
         async () => {
-          const [{ ensureDataDisk }, { parseSize }] = await Promise.all([import('../runtime/disk/dataDisk'), import('../runtime/disk/parseSize')])
+          const { ensureDataDisk } = await import('../../service/local/diskOperations')
           return ensureDataDisk({ path: options.out, sizeBytes: parseSize(options.size, '--size'), recreate: options.recreate === true })
         },
         describeDataDisk,

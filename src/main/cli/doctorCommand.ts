@@ -22,6 +22,6 @@ export function registerDoctorCommand(program: Command): void {
     .description('check that the programs bpvm relies on are installed, and say how to install the missing ones')
     .option('--json', 'print the result as JSON')
     .action(async (options: { json?: boolean }) => {
-      await runAction(options.json, async () => (await import('../runtime/host/doctor')).runDoctor(), describeReport)
+      await runAction(options.json, async () => (await import('./inProcessService')).callService('host:doctor', undefined), describeReport)
     })
 }

@@ -3,7 +3,7 @@ import type { DebianImage } from '../runtime/image/debian/buildDebianImage'
 import type { DevGuestBuild } from '../runtime/image/devGuest/buildDevGuest'
 import type { ImageCatalog, RemovedImage } from '../runtime/image/imageCatalog'
 import type { UbuntuImage, UbuntuPullProgress } from '../runtime/image/ubuntuImage'
-import { formatSize } from '../runtime/disk/parseSize'
+import { formatSize } from '../../shared/sizes'
 import { runAction } from './cliOutput'
 
 // Each action loads the runtime it needs when it runs, so `bpvm` starts without it.
@@ -108,7 +108,7 @@ export function registerImageCommands(program: Command): void {
       await runAction(
         options.json,
         async () => {
-          const { buildDevGuest } = await import('../runtime/image/devGuest/buildDevGuest')
+          const { buildDevGuest } = await import('../../service/local/imageOperations')
           return buildDevGuest(showProgress ? { onProgress: ({ message }) => process.stderr.write(`${message}…\n`) } : {})
         },
         describeDevGuest
@@ -127,7 +127,7 @@ export function registerImageCommands(program: Command): void {
       await runAction(
         options.json,
         async () => {
-          const { buildDebianImage } = await import('../runtime/image/debian/buildDebianImage')
+          const { buildDebianImage } = await import('../../service/local/imageOperations')
           return withInterrupt((signal) =>
             buildDebianImage({
               suite: options.suite,
@@ -153,7 +153,7 @@ export function registerImageCommands(program: Command): void {
       await runAction(
         options.json,
         async () => {
-          const { pullUbuntu } = await import('../runtime/image/ubuntuImage')
+          const { pullUbuntu } = await import('../../service/local/imageOperations')
           try {
             return await withInterrupt((signal) => pullUbuntu({ signal, ...(progress ? { onProgress: progress.onProgress } : {}) }))
           } finally {
@@ -169,7 +169,7 @@ export function registerImageCommands(program: Command): void {
     .description('list the images in the cache: Ubuntu releases and dev guest builds, with their sizes')
     .option('--json', 'print the result as JSON')
     .action(async (options: { json?: boolean }) => {
-      await runAction(options.json, async () => (await import('../runtime/image/imageCatalog')).listImages(), describeCatalog)
+      await runAction(options.json, async () => (await import('../../service/local/imageOperations')).listImages(), describeCatalog)
     })
 
   image
@@ -179,6 +179,6 @@ export function registerImageCommands(program: Command): void {
     .option('--force', 'remove it even though instances use it (they cannot boot again until purged)')
     .option('--json', 'print the result as JSON')
     .action(async (name: string, options: { json?: boolean; force?: boolean }) => {
-      await runAction(options.json, async () => (await import('../runtime/instance/imageUsers')).removeImageIfUnused(name, { force: options.force === true }), describeRemoved)
+      await runAction(options.json, async () => (await import('../../service/local/imageOperations')).removeImageIfUnused(name, { force: options.force === true }), describeRemoved)
     })
 }

@@ -1,41 +1,35 @@
-import { parseCount, parseSize } from '../runtime/disk/parseSize'
+import { parseCount, parseSize } from '../../shared/sizes'
 import { BpvmError, invalidInput } from '../../shared/errors'
-import { checkInstanceName, instancePaths, readInstance } from '../runtime/instance/instanceRecord'
-import { LOG_STREAMS, logPath, logStreamSchema, type LogStream } from '../runtime/instance/logs/logStreams'
-import { readLog } from '../runtime/instance/logs/readLog'
 import { launchRequestSchema, MAX_GRACE_SECONDS, type InstanceSummary, type LaunchRequest, type TeardownResult } from '../../shared/api/instances'
 import { API, invalidArgument } from '../../shared/api'
 import type { TaskInfo } from '../../shared/api/tasks'
-import { checkLaunchInput } from '../runtime/instance/launchInstance'
 import type { LaunchSpec } from '../runtime/instance/launchSpec'
-import { reconcile, type ReconcileReport } from '../runtime/instance/reconcile'
-import { followInstanceLog } from './followSerial'
+import type { ReconcileReport } from '../runtime/instance/reconcile'
+import type { AccelSetting } from '../runtime/vmm/qemu/qemuHost'
+import type { LogStream, WholeLog } from '../../service/local/instanceLogOperations'
 import { callService, runTask } from './inProcessService'
 import type { TaskProgress } from './launchProgressPrinter'
 import type { LaunchOptions } from './instanceCommands'
 import { serviceParts } from './serviceDiskRequest'
-import type { AccelSetting } from '../runtime/vmm/qemu/qemuHost'
 
 /** Counts follow the rule sizes do (parseCount); an option not given stays undefined. */
 const wholeNumber = (text: string | undefined, field: string): number | undefined => (text === undefined ? undefined : parseCount(text, field))
 
 export async function reconcileNow(): Promise<ReconcileReport> {
-  return reconcile()
+  return (await import('../../service/local/reconcileOperation')).reconcile()
 }
 
 /**
  * `instances:launch` through the service, followed as the app follows it: each step printed,
- * Ctrl-C cancelling the task (which undoes what it made). The input is checked first, naming the
- * option at fault; the service reconciles before the launch starts. Answers the ended task, as
- * the API's `tasks:progress` last reports it.
+ * Ctrl-C cancelling the task (which undoes what it made). The service checks the input before
+ * it reconciles or makes anything, naming fields by request path (mapped to the options typed
+ * at this edge). Answers the ended task, as the API's `tasks:progress` last reports it.
  */
 export async function launch(options: LaunchOptions, progress: (p: TaskProgress) => void): Promise<TaskInfo> {
   const spec = launchSpecOf(options)
-  await checkLaunchInput(spec)
   const interrupt = cancelOnInterrupt()
   const task = await runTask((service) => service.call('instances:launch', launchRequestOf(spec)), { onProgress: progress, cancel: interrupt.signal }).finally(() => interrupt.dispose())
-  const record = !options.detach && !options.json ? await readInstance(spec.name) : undefined
-  if (record) await followInstanceLog(record)
+  if (!options.detach && !options.json) await followUntilStopped(spec.name, 'guest')
   return task
 }
 
@@ -107,38 +101,34 @@ export async function down(name: string | undefined, options: { all?: boolean; f
   const seconds = wholeNumber(options.timeout, '--timeout')
   if (seconds !== undefined && seconds > MAX_GRACE_SECONDS) throw invalidInput('--timeout', `must be at most ${MAX_GRACE_SECONDS} seconds`)
   const request = { ...(options.force ? { force: true } : {}), ...(options.purge ? { purge: true } : {}), ...(seconds === undefined ? {} : { graceSeconds: seconds }) }
-  if (name !== undefined) checkInstanceName(name)
   // The service reconciles first (its policy for a short-lived host), then tears down.
   return name !== undefined ? callService('instances:teardown', { name, ...request }) : callService('instances:teardownAll', request)
 }
 
-export interface LogsSnapshot {
-  name: string
-  stream: LogStream
-  path: string
-  text: string
-}
-
 /** One of an instance's logs: printed whole (or followed with `follow`), or returned for --json. */
-export async function logs(name: string, options: { follow?: boolean; stream?: string; json?: boolean }): Promise<LogsSnapshot | undefined> {
+export async function logs(name: string, options: { follow?: boolean; stream?: string; json?: boolean }): Promise<WholeLog | undefined> {
+  const { LOG_STREAMS, logStreamSchema, readWholeLog } = await import('../../service/local/instanceLogOperations')
   const stream = logStreamSchema.safeParse(options.stream ?? 'guest')
   if (!stream.success) throw invalidInput('--stream', `must be one of ${LOG_STREAMS.join(', ')}`)
-  const record = await readInstance(checkInstanceName(name))
-  if (!record) throw new BpvmError('INSTANCE_NOT_FOUND', `no instance called ${name}`, { name })
-  const path = logPath(instancePaths(name).logs, stream.data)
   if (options.follow && !options.json) {
-    await followInstanceLog(record, stream.data)
+    await followUntilStopped(name, stream.data)
     return undefined
   }
-  const chunks: Buffer[] = []
-  for (let offset = 0; ; ) {
-    const chunk = await readLog(path, { offset })
-    if (chunk.data.length === 0) break
-    chunks.push(chunk.data)
-    offset = chunk.nextOffset
-  }
-  const text = Buffer.concat(chunks).toString('utf8')
-  if (options.json) return { name, stream: stream.data, path, text }
-  process.stdout.write(text)
+  const log = await readWholeLog(name, stream.data)
+  if (options.json) return log
+  process.stdout.write(log.text)
   return undefined
+}
+
+/** Copies a log to stdout from its start until the VMM exits; Ctrl-C stops following, not the VM. */
+async function followUntilStopped(name: string, stream: LogStream): Promise<void> {
+  const { followInstanceLog } = await import('../../service/local/instanceLogOperations')
+  const stop = new AbortController()
+  const onInterrupt = (): void => stop.abort()
+  process.once('SIGINT', onInterrupt)
+  try {
+    await followInstanceLog(name, stream, (chunk) => void process.stdout.write(chunk), stop.signal)
+  } finally {
+    process.off('SIGINT', onInterrupt)
+  }
 }

@@ -1,5 +1,5 @@
 import type { TaskInfo } from '../../shared/api/tasks'
-import { formatSize } from '../runtime/disk/parseSize'
+import { formatSize } from '../../shared/sizes'
 import { escapeControls } from '../../shared/terminalText'
 
 const DOWNLOAD_LINE_EVERY_MS = 1_000

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import type { CleanupReport, NetInventory } from '../runtime/net/netInventory'
 import { runAction } from './cliOutput'
+import { NET_CONFIG_OPTION_OF } from './optionNames'
 
 // Runtime modules load when an action runs, so `bpvm` starts fast (see diskCommands.ts).
 const net = () => import('./netActions')
@@ -67,7 +68,8 @@ export function registerNetCommands(program: Command): void {
       await runAction(
         options.json,
         async () => (await net()).configureNet(patch),
-        (s) => `Address pool: ${s.pool}\nEgress interface: ${s.egressInterface ?? "the default route's"}`
+        (s) => `Address pool: ${s.pool}\nEgress interface: ${s.egressInterface ?? "the default route's"}`,
+        NET_CONFIG_OPTION_OF
       )
     })
 

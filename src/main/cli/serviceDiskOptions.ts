@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { CHAINS } from '../runtime/disk/chains'
+import { CHAINS } from '../../shared/chains'
 
 export interface ServiceDiskOptions {
   binary: string

@@ -1,5 +1,5 @@
 import type { ServiceDiskRequest } from '../runtime/disk/serviceDisk'
-import { splitKeyValue } from '../runtime/disk/serviceEnv'
+import { invalidInput } from '../../shared/errors'
 import type { ServiceDiskOptions } from './serviceDiskOptions'
 
 /** The parsed `disk service` options as the runtime's typed request. */
@@ -34,4 +34,11 @@ export function serviceParts(options: Omit<ServiceDiskOptions, 'out'>): Omit<Ser
       extraArgs: (options.arg ?? []).map((text) => splitKeyValue(text, '--arg'))
     }
   }
+}
+
+/** Splits `KEY=VALUE` at the first `=`; the value may be empty and may hold further `=`. */
+export function splitKeyValue(text: string, field: string): [string, string] {
+  const at = text.indexOf('=')
+  if (at <= 0) throw invalidInput(field, `expected KEY=VALUE, got ${JSON.stringify(text)}`)
+  return [text.slice(0, at), text.slice(at + 1)]
 }

@@ -1,13 +1,14 @@
 import type { Command } from 'commander'
-import { formatSize } from '../runtime/disk/parseSize'
-import type { AppSettings } from '../runtime/settings/appSettings'
+import { formatSize } from '../../shared/sizes'
+import type { AppSettingsInfo } from '../../shared/api/settings'
 import { runAction } from './cliOutput'
+import { SETTINGS_OPTION_OF } from './optionNames'
 import type { SettingsOptions } from './settingsActions'
 
 // Runtime modules load when an action runs, so `bpvm` starts fast (see diskCommands.ts).
 const settings = () => import('./settingsActions')
 
-function describeSettings(s: AppSettings): string {
+function describeSettings(s: AppSettingsInfo): string {
   return [
     `defaultVmm: ${s.defaultVmm}${s.defaultVmm === 'auto' ? ' (cloud-hypervisor when it is installed, else QEMU)' : ''}`,
     `defaultImage: ${s.defaultImage}`,
@@ -35,6 +36,6 @@ export function registerSettingsCommands(program: Command): void {
     .option('--reset', 'go back to the defaults (then apply any other option given)')
     .option('--json', 'print the result as JSON')
     .action(async (options: SettingsOptions & { json?: boolean }) => {
-      await runAction(options.json, async () => (await settings()).configureSettings(options), describeSettings)
+      await runAction(options.json, async () => (await settings()).configureSettings(options), describeSettings, SETTINGS_OPTION_OF)
     })
 }

@@ -9,6 +9,12 @@ export const MAX_GRACE_SECONDS = 3_600
 const instanceName = z.string().min(1).max(64)
 const id = z.union([z.string(), z.number().int().nonnegative()])
 
+/** One of a few words, refused in the runtime's own wording ("must be a, b or c, got …"). */
+function choice<const T extends readonly [string, ...string[]]>(values: T) {
+  const words = `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`
+  return z.enum(values, { error: (issue) => `must be ${words}, got ${JSON.stringify(issue.input)}` })
+}
+
 /** What the launch form sends; the runtime checks each value and names the field it refuses. */
 export const launchRequestSchema = z
   .object({
@@ -40,17 +46,18 @@ export const launchRequestSchema = z
         extraArgs: z.array(z.tuple([z.string(), z.string()])).optional()
       })
       .strict(),
-    memoryBytes: z.number().int().positive().optional(),
-    vcpus: z.number().int().positive().optional(),
-    storageBytes: z.number().int().positive().optional(),
-    vmm: z.enum(['auto', 'cloud-hypervisor', 'qemu']).optional(),
+    // Numbers: their ranges are the runtime's to check (it says what fits).
+    memoryBytes: z.number().int().optional(),
+    vcpus: z.number().int().optional(),
+    storageBytes: z.number().int().optional(),
+    vmm: choice(['auto', 'cloud-hypervisor', 'qemu']).optional(),
     image: z.string().min(1).optional(),
-    accel: z.enum(['auto', 'kvm', 'tcg']).optional(),
+    accel: choice(['auto', 'kvm', 'tcg']).optional(),
     /** Install Docker in the guest at first boot (cloud images only). */
     docker: z.boolean().optional(),
-    guestGraceSeconds: z.number().int().min(0).optional(),
+    guestGraceSeconds: z.number().int().optional(),
     /** How the guest reaches its manager bridge: auto (the best the host has), vsock, or relay (over the VM's network). */
-    bridge: z.enum(['auto', 'vsock', 'relay']).optional(),
+    bridge: choice(['auto', 'vsock', 'relay']).optional(),
     /** Further ports of the host's loopback the guest reaches at its gateway: loopback URLs (also rewritten where they are `extraEnv`/`extraArgs` values) or ports. */
     forward: z.array(z.string().max(2048)).max(32).optional(),
     /** Check that something answers at the RPC URLs before booting anything (default true). */

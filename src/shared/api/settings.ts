@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { channel, noRequest } from './channel'
-import { NAMED_IMAGES, type NamedImage } from './images'
+import { appSettingsShape } from './appSettingsShape'
+import type { NamedImage } from './images'
 
 /** The app's general settings, shared by the app and the CLI. */
 export interface AppSettingsInfo {
@@ -26,19 +27,7 @@ export interface SettingsInfo {
 
 export const settingsUpdateSchema = z
   .object({
-    app: z
-      .object({
-        defaultVmm: z.enum(['auto', 'cloud-hypervisor', 'qemu']),
-        defaultImage: z.enum(NAMED_IMAGES),
-        defaultAccel: z.enum(['auto', 'kvm', 'tcg']),
-        graceSeconds: z.number().int(),
-        logMaxBytes: z.number().int(),
-        onQuit: z.enum(['ask', 'stop', 'leave']),
-        theme: z.enum(['system', 'light', 'dark'])
-      })
-      .partial()
-      .strict()
-      .optional(),
+    app: z.strictObject(appSettingsShape).partial().optional(),
     network: z
       .object({
         pool: z.string().min(1).max(64),

@@ -3,7 +3,7 @@ import { lstat, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { BpvmError, invalidInput } from '../../../shared/errors'
 import { checkOutputFile } from './outputPath'
-import { formatSize } from './parseSize'
+import { formatSize } from '../../../shared/sizes'
 import { createQcow2, imageInfo } from './qemuImg'
 
 export interface DataDiskRequest {

@@ -3,7 +3,7 @@ import { invalidInput } from '../../../shared/errors'
 import { parseInput } from '../../../shared/schemaInput'
 import { GUEST_DATA_MOUNT, GUEST_KEYSTORE_DIR } from './guestLayout'
 
-import { CHAINS, type Chain } from './chains'
+import { CHAINS, type Chain } from '../../../shared/chains'
 
 /** What a service is told about where it runs, before it becomes environment variables. */
 export interface ServiceEnvInput {
@@ -192,11 +192,4 @@ function checkScriptText(text: string, field: string, what: string): void {
   if (text.includes('\0')) throw invalidInput(field, `${what} contains a NUL character, which no program argument or variable can hold`)
   // A lone surrogate has no UTF-8 form; the service would receive U+FFFD instead.
   if (/\p{Cs}/u.test(text)) throw invalidInput(field, `${what} is not valid Unicode text (lone surrogate)`)
-}
-
-/** Splits `KEY=VALUE` at the first `=`; the value may be empty and may hold further `=`. */
-export function splitKeyValue(text: string, field: string): [string, string] {
-  const at = text.indexOf('=')
-  if (at <= 0) throw invalidInput(field, `expected KEY=VALUE, got ${JSON.stringify(text)}`)
-  return [text.slice(0, at), text.slice(at + 1)]
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { lstat, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { checkOutputFile } from '../disk/outputPath'
-import { formatSize } from '../disk/parseSize'
+import { formatSize } from '../../../shared/sizes'
 import { createOverlay, imageInfo, type ImageFormat } from '../disk/qemuImg'
 import { BpvmError, invalidInput } from '../../../shared/errors'
 

@@ -6,14 +6,15 @@ const IP_FORWARD = 'net/ipv4/ip_forward'
 
 /**
  * The interface VM traffic leaves the host by: the configured one, which must exist, or the
- * interface of the default route.
+ * interface of the default route. `field` names the value in an error (the request path where
+ * the caller was given it).
  */
-export async function resolveEgress(ctx: NetContext, configured?: string): Promise<string> {
+export async function resolveEgress(ctx: NetContext, configured?: string, field = 'egress interface'): Promise<string> {
   if (configured !== undefined && configured !== '') {
     const links = await listLinks(ctx)
     if (!links.some((l) => l.ifname === configured)) {
       const names = links.map((l) => l.ifname).filter((n) => n !== 'lo')
-      throw invalidInput('egress interface', `${configured} does not exist on this host (interfaces: ${names.join(', ') || 'none'})`)
+      throw invalidInput(field, `${configured} does not exist on this host (interfaces: ${names.join(', ') || 'none'})`)
     }
     return configured
   }

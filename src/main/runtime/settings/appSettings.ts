@@ -1,11 +1,9 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { MAX_GRACE_SECONDS } from '../../../shared/api/instances'
-import { NAMED_IMAGES } from '../../../shared/api/images'
+import { APP_SETTING_NAMES, DEFAULT_APP_SETTINGS, appSettingsShape } from '../../../shared/api/appSettingsShape'
 import type { AppSettingsInfo } from '../../../shared/api/settings'
 import { appDirs } from '../appDirs'
-import { formatSize } from '../disk/parseSize'
 import { BpvmError, invalidInput } from '../../../shared/errors'
 import { readTextIfExists, writeJsonAtomic } from '../state/atomicJson'
 import { withFileLock } from '../state/fileLock'
@@ -16,49 +14,11 @@ export type AppSettings = AppSettingsInfo
 
 export type AppSettingsPatch = Partial<AppSettings>
 
-export const DEFAULT_APP_SETTINGS: AppSettings = Object.freeze({
-  defaultVmm: 'auto',
-  defaultImage: 'ubuntu',
-  defaultAccel: 'auto',
-  graceSeconds: 30,
-  logMaxBytes: 16 * 2 ** 20,
-  onQuit: 'ask',
-  theme: 'system'
-})
-
 const shown = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value))
 
-function oneOf<const T extends readonly [string, ...string[]]>(choices: T) {
-  return z.enum(choices, { error: (issue) => `must be one of ${choices.join(', ')}; got ${shown(issue.input)}` })
-}
-
-/** One message for every way a number can be wrong (type, fraction, range), so it always says what fits. */
-function wholeNumber(min: number, max: number, range: string, describe: (value: number) => string = String) {
-  const error = (issue: { input?: unknown }): string => {
-    const got = typeof issue.input === 'number' ? describe(issue.input) : shown(issue.input)
-    return `must be a whole number ${range}; got ${got}`
-  }
-  return z.int({ error }).min(min, { error }).max(max, { error })
-}
-
-const MIN_LOG_BYTES = 64 * 2 ** 10
-const MAX_LOG_BYTES = 2 ** 30
-const sizeOf = (bytes: number): string => (Number.isSafeInteger(bytes) && bytes > 0 ? `${bytes} (${formatSize(bytes)})` : String(bytes))
-
-const settingsShape = {
-  defaultVmm: oneOf(['auto', 'cloud-hypervisor', 'qemu']),
-  defaultImage: oneOf(NAMED_IMAGES),
-  defaultAccel: oneOf(['auto', 'kvm', 'tcg']),
-  graceSeconds: wholeNumber(0, MAX_GRACE_SECONDS, `of seconds from 0 to ${MAX_GRACE_SECONDS}`),
-  logMaxBytes: wholeNumber(MIN_LOG_BYTES, MAX_LOG_BYTES, `of bytes from ${sizeOf(MIN_LOG_BYTES)} to ${sizeOf(MAX_LOG_BYTES)}`, sizeOf),
-  onQuit: oneOf(['ask', 'stop', 'leave']),
-  theme: oneOf(['system', 'light', 'dark'])
-} satisfies { [K in keyof AppSettings]: z.ZodType<AppSettings[K]> }
-
-const SETTING_NAMES = Object.keys(settingsShape) as (keyof AppSettings)[]
 // A file from an older version may lack newer keys, and a newer one may have keys we do not know.
-const fileSchema = z.object(settingsShape).partial()
-const patchSchema = z.strictObject(settingsShape).partial()
+const fileSchema = z.object(appSettingsShape).partial()
+const patchSchema = z.strictObject(appSettingsShape).partial()
 
 const settingsFile = (stateDir: string): string => join(stateDir, 'settings.json')
 
@@ -68,7 +28,7 @@ export function checkAppSettingsPatch(patch: unknown): AppSettingsPatch {
   const result = patchSchema.safeParse(patch)
   if (result.success) return result.data
   const issue = result.error.issues[0]
-  if (issue?.code === 'unrecognized_keys') throw invalidInput(issue.keys[0] ?? 'settings', `is not a setting (settings: ${SETTING_NAMES.join(', ')})`)
+  if (issue?.code === 'unrecognized_keys') throw invalidInput(issue.keys[0] ?? 'settings', `is not a setting (settings: ${APP_SETTING_NAMES.join(', ')})`)
   throw invalidInput(String(issue?.path[0] ?? 'settings'), issue?.message ?? 'is not valid')
 }
 
@@ -88,7 +48,7 @@ export async function readAppSettings(stateDir = appDirs().state): Promise<AppSe
  */
 export async function updateAppSettings(patch: AppSettingsPatch, { stateDir = appDirs().state }: { stateDir?: string } = {}): Promise<AppSettings> {
   const changes = checkAppSettingsPatch(patch)
-  const complete = SETTING_NAMES.every((name) => changes[name] !== undefined)
+  const complete = APP_SETTING_NAMES.every((name) => changes[name] !== undefined)
   const file = settingsFile(stateDir)
   await mkdir(stateDir, { recursive: true, mode: 0o700 })
   return withFileLock(`${file}.lock`, async () => {

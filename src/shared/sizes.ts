@@ -1,4 +1,4 @@
-import { invalidInput } from '../../../shared/errors'
+import { invalidInput } from './errors'
 
 const UNITS: Record<string, number> = { '': 1, B: 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 }
 
