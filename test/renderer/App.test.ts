@@ -50,10 +50,16 @@ describe('App', () => {
   it('starts on the view the URL names, and follows back/forward', async () => {
     const { app } = await setup(createFakeApi(), '#/launch')
     expect(viewTitle(app)).toBe('Launch')
+    // A hash typed into the address bar: the browser changes the location, then says so with popstate.
     window.history.replaceState(null, '', '#/host')
-    window.dispatchEvent(new HashChangeEvent('hashchange'))
+    window.dispatchEvent(new PopStateEvent('popstate', { state: null }))
     await flushPromises()
     expect(viewTitle(app)).toBe('Host')
+    await app.get('nav a[data-view="settings"]').trigger('click')
+    await flushPromises()
+    expect(viewTitle(app)).toBe('Settings')
+    window.history.back()
+    await vi.waitFor(() => expect(viewTitle(app)).toBe('Host'))
   })
 
   it('opens the Host view at start when a required check fails', async () => {

@@ -4,6 +4,7 @@ import { createPinia } from 'pinia'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { BpvmApi, DoctorReport } from '../../src/shared/api'
 import type { Result } from '../../src/shared/result'
+import { createAppRouter } from '../../src/renderer/src/router'
 import App from '../../src/renderer/src/App.vue'
 import HostView from '../../src/renderer/src/views/HostView.vue'
 
@@ -203,7 +204,7 @@ describe('HostView', () => {
 describe('App', () => {
   it('shows the product title above the Host view', async () => {
     connect(async () => ({ ok: true, value: report }))
-    const app = mount(App, { global: { plugins: [createPinia()] } })
+    const app = mount(App, { global: { plugins: [createPinia(), createAppRouter()] } })
     await flushPromises()
     expect(app.get('h1').text()).toBe('Blueprint VM Manager')
     expect(app.get('h2').text()).toBe('Host')

@@ -30,6 +30,7 @@ describe('Instances view', () => {
     const empty = view.get('[data-test="instances-empty"]')
     expect(empty.text()).toContain('No instances yet')
     await empty.get('button').trigger('click')
+    await flushPromises()
     expect(useNavStore().route.view).toBe('launch')
   })
 
@@ -163,6 +164,7 @@ describe('Instances view', () => {
     await row(view, 'beta').trigger('keydown', { key: 'Delete' })
     expect(view.find('[role="dialog"]').exists()).toBe(true)
     await row(view, 'alpha').trigger('keydown', { key: 'l' })
+    await flushPromises()
     expect(useNavStore().route).toMatchObject({ view: 'logs', instance: 'alpha' })
   })
 
@@ -230,6 +232,7 @@ describe('Instances view', () => {
     vi.mocked(api.instances.list).mockResolvedValue(ok([instance('alpha')]))
     const view = await setup(api)
     await row(view, 'alpha').get('[data-test="logs"]').trigger('click')
+    await flushPromises()
     expect(useNavStore().route).toEqual({ view: 'logs', instance: 'alpha', stream: 'guest' })
     expect(window.location.hash).toBe('#/logs/alpha/guest')
   })

@@ -229,6 +229,7 @@ describe('Launch view', () => {
     expect(error.get('.error-code').text()).toBe('NET_ADMIN_REQUIRED')
     expect(error.text()).toContain('Copy details')
     await view.get('[data-test="to-host"]').trigger('click')
+    await flushPromises()
     expect(useNavStore().route.view).toBe('host')
   })
 

@@ -5,7 +5,6 @@ import type { LogChunkEvent } from '../../src/shared/api'
 import { ok } from '../../src/shared/result'
 import LogsView from '../../src/renderer/src/views/LogsView.vue'
 import { useLogsStore } from '../../src/renderer/src/stores/logsStore'
-import { useNavStore } from '../../src/renderer/src/stores/navStore'
 import { createFakeApi, instance, removeFakeApi, type FakeApi } from './fakeApi'
 import { freshApp, mountWith } from './harness'
 
@@ -37,7 +36,7 @@ async function setup(files: Record<string, string>, prepare: (api: FakeApi) => v
   serveLogs(api, files)
   prepare(api)
   const pinia = freshApp(api)
-  useNavStore().replace({ view: 'logs', instance: 'alpha', stream: 'guest' })
+  window.history.replaceState(null, '', '#/logs/alpha/guest')
   view = mountWith(LogsView, pinia)
   await flushPromises()
   return { api, view }

@@ -117,8 +117,8 @@ describeAsRoot('one service behind three hosts (in a network namespace)', () => 
       const tasks = await call('tasks:list', undefined)
       const task = tasks.ok ? (tasks.value as TaskInfo[]).find((t) => t.id === id) : undefined
       if (task && task.state !== 'running') {
-        const { id: _id, startedAt: _startedAt, endedAt: _endedAt, ...rest } = task
-        return { calls, refused, failed: rest }
+        const { kind, title, target, state, step, message, error } = task
+        return { calls, refused, failed: { kind, title, target, state, step, message, error } }
       }
       await sleep(100)
     }

@@ -1,6 +1,8 @@
 import { defineStore } from 'pinia'
-import { ref } from 'vue'
+import { computed, ref } from 'vue'
+import type { RouteLocationNormalizedLoaded, RouteLocationRaw } from 'vue-router'
 import { LOG_STREAM_NAMES, type LogStreamName } from '../../../shared/api/logs'
+import { appRouter } from './activeRouter'
 
 export const VIEWS = ['instances', 'launch', 'logs', 'host', 'settings'] as const
 export type ViewName = (typeof VIEWS)[number]
@@ -20,54 +22,42 @@ export interface Route {
   stream?: LogStreamName
 }
 
-/** `#/logs/svc/guest` → the Logs view of svc's guest log; anything unknown → Instances. */
-function parseHash(hash: string): Route {
-  const [view, instance, stream] = hash.replace(/^#\/?/, '').split('/').map((part) => decodeURIComponent(part))
-  const known = VIEWS.find((v) => v === view)
-  if (!known) return { view: 'instances' }
-  const route: Route = { view: known }
-  if (known === 'logs' && instance) route.instance = instance
-  const streamName = LOG_STREAM_NAMES.find((s) => s === stream)
-  if (known === 'logs' && instance && streamName) route.stream = streamName
-  return route
+const single = (param: unknown): string | undefined => (typeof param === 'string' && param !== '' ? param : undefined)
+
+/** The router's location as a view: `#/logs/svc/guest` → the Logs view of svc's guest log; anything unknown → Instances. */
+function routeOf(location: RouteLocationNormalizedLoaded): Route {
+  const view = VIEWS.find((v) => v === location.name) ?? 'instances'
+  if (view !== 'logs') return { view }
+  const instance = single(location.params.instance)
+  const stream = LOG_STREAM_NAMES.find((s) => s === single(location.params.stream))
+  return { view, ...(instance ? { instance } : {}), ...(instance && stream ? { stream } : {}) }
 }
 
-function routeHash(route: Route): string {
-  const parts: string[] = [route.view]
-  if (route.view === 'logs' && route.instance) {
-    parts.push(encodeURIComponent(route.instance))
-    if (route.stream) parts.push(route.stream)
-  }
-  return `#/${parts.join('/')}`
+function locationOf(route: Route): RouteLocationRaw {
+  if (route.view !== 'logs' || !route.instance) return { name: route.view }
+  return { name: 'logs', params: { instance: route.instance, ...(route.stream ? { stream: route.stream } : {}) } }
 }
 
-/** Which view is shown; kept in the URL's hash so reload and back/forward work. */
+/**
+ * Which view is shown, as the views ask for it. The router (vue-router, with the hash history)
+ * keeps it in the URL; this store gives the views one small vocabulary for it.
+ */
 export const useNavStore = defineStore('nav', () => {
-  const route = ref<Route>(parseHash(window.location.hash))
+  const router = appRouter()
+  const route = computed(() => routeOf(router.currentRoute.value))
   /** Whether the hash named a view when the app started (then the app does not move away from it by itself). */
   const startedWithView = window.location.hash.replace(/^#\/?/, '') !== ''
-  /** Bumped on every navigation the user asked for, so the view can take focus. */
+  /** Bumped once each navigation the user asked for is done, so the new view can take focus. */
   const navigations = ref(0)
 
   function go(next: Route): void {
-    route.value = next
-    navigations.value++
-    const hash = routeHash(next)
-    if (window.location.hash !== hash) window.history.pushState(null, '', hash)
+    void router.push(locationOf(next)).then(() => navigations.value++)
   }
 
   /** Records where the user is without a history entry (e.g. the Logs view switching streams). */
   function replace(next: Route): void {
-    route.value = next
-    const hash = routeHash(next)
-    if (window.location.hash !== hash) window.history.replaceState(null, '', hash)
+    void router.replace(locationOf(next))
   }
-
-  function fromLocation(): void {
-    route.value = parseHash(window.location.hash)
-  }
-  window.addEventListener('popstate', fromLocation)
-  window.addEventListener('hashchange', fromLocation)
 
   return { route, startedWithView, navigations, go, replace }
 })
