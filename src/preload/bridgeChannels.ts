@@ -17,7 +17,7 @@ type Complete<L extends { readonly [K in ApiDomain]: VerbsOf<(typeof API)[K]> }>
   : never
 
 const apiVerbs = {
-  instances: ['launch', 'list', 'get', 'teardown', 'teardownAll'],
+  instances: ['launch', 'list', 'get', 'teardown', 'teardownAll', 'relaunch', 'watch'],
   logs: ['read', 'subscribe', 'unsubscribe'],
   images: ['list', 'pull', 'buildDev', 'buildDebian', 'remove'],
   host: ['doctor', 'interfaces', 'checkRpc'],

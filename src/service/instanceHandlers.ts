@@ -1,19 +1,27 @@
-import { API, type LaunchRequest, type TaskInfo, type TeardownAllRequest } from '../shared/api'
-import { BpvmError } from '../shared/errors'
-import { checkInstanceName, listInstances, readInstance } from '../main/runtime/instance/instanceRecord'
-import { checkLaunchInput, launchInstance } from '../main/runtime/instance/launchInstance'
+import { API, type TeardownAllRequest } from '../shared/api'
+import { checkInstanceName, listInstances } from '../main/runtime/instance/instanceRecord'
+import { setWatch } from '../main/runtime/instance/savedLaunch'
 import { teardownInstance, type TeardownOptions } from '../main/runtime/instance/teardownInstance'
 import { handle, type HandlerEntry } from './channelHandler'
 import { instanceSummary, listInstanceSummaries, requireInstance } from './instanceSummaries'
 import type { InstanceWatcher } from './instanceWatcher'
-import type { TaskRegistry } from './taskRegistry'
+import { startLaunch, startRelaunch, type LaunchTaskParts } from './launchTasks'
+import type { RelaunchWatch } from './relaunchWatch'
 
-export function instanceHandlers(tasks: TaskRegistry, watcher: InstanceWatcher, beforeChange: () => Promise<void>): HandlerEntry[] {
+export interface InstanceHandlerParts extends LaunchTaskParts {
+  watcher: InstanceWatcher
+  /** This process's relaunch-on-change watch, when it runs one. */
+  files?: RelaunchWatch
+}
+
+export function instanceHandlers(parts: InstanceHandlerParts): HandlerEntry[] {
+  const { watcher, beforeChange } = parts
   const changed = (): void => void watcher.refresh()
+  const summaryOf = async (name: string) => instanceSummary(await requireInstance(name), parts.files)
   return [
-    handle(API.instances.launch, (request) => startLaunch(request, tasks, changed, beforeChange)),
-    handle(API.instances.list, () => listInstanceSummaries()),
-    handle(API.instances.get, async ({ name }) => instanceSummary(await requireInstance(name))),
+    handle(API.instances.launch, (request) => startLaunch(request, parts)),
+    handle(API.instances.list, () => listInstanceSummaries(parts.files)),
+    handle(API.instances.get, ({ name }) => summaryOf(name)),
     handle(API.instances.teardown, async ({ name, ...options }) => {
       checkInstanceName(name)
       await beforeChange()
@@ -23,39 +31,18 @@ export function instanceHandlers(tasks: TaskRegistry, watcher: InstanceWatcher, 
       await beforeChange()
       const names = (await listInstances()).map((record) => record.name)
       return Promise.all(names.map((name) => teardownInstance(name, teardownOptions(options)))).finally(changed)
+    }),
+    handle(API.instances.relaunch, async (request) => (await startRelaunch(request, parts)).task),
+    handle(API.instances.watch, async ({ name, enabled }) => {
+      await requireInstance(name)
+      await setWatch(name, enabled)
+      parts.files?.refresh()
+      changed()
+      return summaryOf(name)
     })
   ]
 }
 
 function teardownOptions(options: TeardownAllRequest = {}): TeardownOptions {
   return { force: options.force, purge: options.purge, graceMs: options.graceSeconds === undefined ? undefined : options.graceSeconds * 1000 }
-}
-
-/**
- * A bad value is refused at once, naming its field, before any task exists; the launch itself
- * runs as a task, cancelled (and undone) with `tasks:cancel`. The instance list is looked at
- * again at every step, since the launch writes the record as it goes.
- */
-async function startLaunch(request: LaunchRequest, tasks: TaskRegistry, changed: () => void, beforeChange: () => Promise<void>): Promise<TaskInfo> {
-  await checkLaunchInput(request)
-  await beforeChange()
-  const existing = await readInstance(request.name)
-  if (tasks.running('launch', request.name) || (existing && existing.phase !== 'stopped')) {
-    throw new BpvmError('INSTANCE_EXISTS', `name: an instance called ${request.name} exists (${existing?.phase ?? 'launching'}); tear it down first`, { field: 'name' })
-  }
-  return tasks.start({
-    kind: 'launch',
-    title: `Launch ${request.name}`,
-    target: request.name,
-    cancellable: true,
-    async run({ signal, progress }) {
-      let step: string | undefined
-      const onProgress: typeof progress = (update) => {
-        progress(update)
-        if (update.step !== step) changed()
-        step = update.step
-      }
-      await launchInstance(request, { signal, onProgress }).finally(changed)
-    }
-  })
 }

@@ -9,6 +9,7 @@ import type { LogSubscriptions } from './logSubscriptions'
 import { settingsHandlers } from './settingsHandlers'
 import { taskHandlers } from './taskHandlers'
 import type { TaskRegistry } from './taskRegistry'
+import type { RelaunchWatch } from './relaunchWatch'
 
 /** What the handlers share: the running tasks, the instance list's watcher, the log followers. */
 export interface ServiceParts {
@@ -17,12 +18,21 @@ export interface ServiceParts {
   logs: LogSubscriptions
   /** Runs before a call changes instances, once its input is checked (the reconcile policy's). */
   beforeChange: () => Promise<void>
+  /** This process's relaunch-on-change watch, when it runs one. */
+  files?: RelaunchWatch
 }
 
 /** Every channel's implementation, by channel name; each domain registers its own. */
 export function runtimeHandlers(parts: ServiceParts): ReadonlyMap<string, Handler> {
   return new Map([
-    ...instanceHandlers(parts.tasks, parts.watcher, parts.beforeChange),
+    ...instanceHandlers({
+      tasks: parts.tasks,
+      watcher: parts.watcher,
+      beforeChange: parts.beforeChange,
+      changed: () => void parts.watcher.refresh(),
+      saved: () => parts.files?.refresh(),
+      ...(parts.files ? { files: parts.files } : {})
+    }),
     ...logHandlers(parts.logs),
     ...imageHandlers(parts.tasks),
     ...hostHandlers(),

@@ -12,6 +12,8 @@ import { watchDeadInstances } from './deadInstanceWatch'
 import { createLogSubscriptions } from './logSubscriptions'
 import { handlerGaps, runtimeHandlers } from './runtimeHandlers'
 import { createTaskRegistry } from './taskRegistry'
+import { startRelaunch } from './launchTasks'
+import { createRelaunchWatch, type RelaunchWatchOptions } from './relaunchWatch'
 
 // Long enough for a cancelled launch to undo its steps; short enough not to hold up quitting.
 const CLOSE_TASKS_MS = 5_000
@@ -26,15 +28,35 @@ export interface RuntimeServiceOptions {
   reconcile?: ReconcilePolicy
   /** How often dead VMMs are looked for under `watch`; default 2 s. */
   deadVmIntervalMs?: number
+  /**
+   * Whose binary and keystore this service watches, to relaunch them on change: every instance
+   * whose watch is on (the app, `bpvm serve`), one (`bpvm launch --watch`), or none. Default:
+   * `all` under the `watch` reconcile policy, else `off`.
+   */
+  watchFiles?: 'all' | 'off' | { only: string }
+  /** The watch's timing (tests). */
+  watchTiming?: Pick<RelaunchWatchOptions, 'pollMs' | 'settleMs' | 'scanMs'>
 }
 
-export function createRuntimeService({ reconcile: policy = 'watch', deadVmIntervalMs }: RuntimeServiceOptions = {}): ApiBackend {
+export function createRuntimeService({ reconcile: policy = 'watch', deadVmIntervalMs, watchFiles, watchTiming }: RuntimeServiceOptions = {}): ApiBackend {
   const events = createEventHub((listening) => (listening ? watcher.start() : watcher.stop()))
-  const watcher = createInstanceWatcher({ read: listInstanceSummaries, emit: (list) => events.emit('instances:changed', list) })
+  // The list as the calls answer it, with this process's relaunch watches (made below).
+  const watcher = createInstanceWatcher({ read: () => listInstanceSummaries(files), emit: (list) => events.emit('instances:changed', list) })
   const tasks = createTaskRegistry({ onChange: (task) => events.emit('tasks:progress', task) })
   const logs = createLogSubscriptions((chunk) => events.emit('logs:chunk', chunk))
   const beforeChange = policy === 'before-changes' ? reconcileQuietly : async () => undefined
-  const handlers = runtimeHandlers({ tasks, watcher, logs, beforeChange })
+  const watchMode = watchFiles ?? (policy === 'watch' ? 'all' : 'off')
+  const launchParts = { tasks, beforeChange, changed: () => void watcher.refresh(), saved: () => files?.refresh() }
+  const files =
+    watchMode === 'off'
+      ? undefined
+      : createRelaunchWatch({
+          relaunch: (name) => startRelaunch({ name }, launchParts),
+          onChange: () => void watcher.refresh(),
+          ...(watchMode === 'all' ? {} : { only: watchMode.only }),
+          ...watchTiming
+        })
+  const handlers = runtimeHandlers({ tasks, watcher, logs, beforeChange, ...(files ? { files } : {}) })
   const gaps = handlerGaps(handlers)
   if (gaps.missing.length > 0 || gaps.unknown.length > 0) {
     throw new Error(`the runtime service does not match the API: missing ${gaps.missing.join(', ') || 'none'}, unknown ${gaps.unknown.join(', ') || 'none'}`)
@@ -68,6 +90,7 @@ export function createRuntimeService({ reconcile: policy = 'watch', deadVmInterv
     async close() {
       closed = true
       watcher.stop()
+      await files?.close()
       await (await deadVms)?.stop()
       await Promise.all([logs.close(), tasks.close(CLOSE_TASKS_MS)])
     }

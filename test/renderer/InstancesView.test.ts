@@ -5,6 +5,7 @@ import type { TeardownResult } from '../../src/shared/api'
 import { ok, type Result } from '../../src/shared/result'
 import InstancesView from '../../src/renderer/src/views/InstancesView.vue'
 import { useNavStore } from '../../src/renderer/src/stores/navStore'
+import { useTasksStore } from '../../src/renderer/src/stores/tasksStore'
 import { createFakeApi, instance, removeFakeApi, type FakeApi } from './fakeApi'
 import { freshApp, mountWith } from './harness'
 
@@ -235,5 +236,41 @@ describe('Instances view', () => {
     await flushPromises()
     expect(useNavStore().route).toEqual({ view: 'logs', instance: 'alpha', stream: 'guest' })
     expect(window.location.hash).toBe('#/logs/alpha/guest')
+  })
+
+  it('relaunches a row as a task the tray follows, and turns its relaunch-on-change watch on and off', async () => {
+    const api = createFakeApi()
+    vi.mocked(api.instances.list).mockResolvedValue(ok([instance('alpha', { watch: { enabled: false } }), instance('old')]))
+    const view = await setup(api)
+    // Launched by an older version (no saved launch): nothing to relaunch from.
+    expect(row(view, 'old').get('[data-test="relaunch"]').attributes('disabled')).toBeDefined()
+    expect(row(view, 'old').find('[data-test="watch"]').exists()).toBe(false)
+
+    await row(view, 'alpha').get('[data-test="relaunch"]').trigger('click')
+    await flushPromises()
+    expect(api.instances.relaunch).toHaveBeenCalledWith({ name: 'alpha' })
+    expect(useTasksStore().running.map((t) => t.info)).toEqual([expect.objectContaining({ kind: 'relaunch', target: 'alpha' })])
+    // One launch or relaunch at a time.
+    expect(row(view, 'alpha').get('[data-test="relaunch"]').attributes('disabled')).toBeDefined()
+
+    await row(view, 'alpha').get('[data-test="watch"]').setValue(true)
+    await flushPromises()
+    expect(api.instances.watch).toHaveBeenCalledWith({ name: 'alpha', enabled: true })
+    expect(row(view, 'alpha').get('[data-test="watch-state"]').text()).toBe('watching')
+    await row(view, 'alpha').get('[data-test="watch"]').setValue(false)
+    await flushPromises()
+    expect(api.instances.watch).toHaveBeenLastCalledWith({ name: 'alpha', enabled: false })
+    expect(row(view, 'alpha').find('[data-test="watch-state"]').exists()).toBe(false)
+  })
+
+  it('shows a refused relaunch on its row', async () => {
+    const api = createFakeApi()
+    vi.mocked(api.instances.list).mockResolvedValue(ok([instance('alpha', { watch: { enabled: true, by: 'elsewhere', pid: 4242 } })]))
+    vi.mocked(api.instances.relaunch).mockResolvedValue({ ok: false, error: { code: 'SOURCE_NOT_FOUND', message: 'binary: /srv/svc does not exist', details: { field: 'binary' } } })
+    const view = await setup(api)
+    expect(row(view, 'alpha').get('[data-test="watch-state"]').text()).toBe('Watched by another bpvm process (pid 4242)')
+    await row(view, 'alpha').get('[data-test="relaunch"]').trigger('click')
+    await flushPromises()
+    expect(view.text()).toContain('binary: /srv/svc does not exist')
   })
 })

@@ -120,6 +120,16 @@ describe('Launch view', () => {
     await view.get('form').trigger('submit')
     await flushPromises()
     expect(api.instances.launch).toHaveBeenCalledWith(expect.objectContaining({ name: 'svc', image: 'debian', docker: true }))
+    expect(vi.mocked(api.instances.launch).mock.calls[0]![0].watch).toBeUndefined()
+  })
+
+  it('asks for relaunch on change when its box is ticked', async () => {
+    const { view, api } = await setup()
+    await fillValid(view)
+    await view.get('[data-field="watch"]').setValue(true)
+    await view.get('form').trigger('submit')
+    await flushPromises()
+    expect(api.instances.launch).toHaveBeenCalledWith(expect.objectContaining({ name: 'svc', watch: true }))
   })
 
   it('chooses how the service reaches its bridge, the relay with any image', async () => {

@@ -5,7 +5,7 @@ import type { LogChunkEvent } from '../../src/shared/api'
 import { ok } from '../../src/shared/result'
 import LogsView from '../../src/renderer/src/views/LogsView.vue'
 import { useLogsStore } from '../../src/renderer/src/stores/logsStore'
-import { createFakeApi, instance, removeFakeApi, type FakeApi } from './fakeApi'
+import { task, createFakeApi, instance, removeFakeApi, type FakeApi } from './fakeApi'
 import { freshApp, mountWith } from './harness'
 
 const ESC = '\u001b'
@@ -92,6 +92,19 @@ describe('Logs view', () => {
     await flushPromises()
     expect(renderedLines(view)).toEqual(['booting', 'ready', 'service started'])
     expect(view.get('[data-test="log-status"]').text()).toContain('Following')
+  })
+
+  it('marks where the new boot of a relaunch starts, and a plain rotation as such', async () => {
+    const { api, view } = await setup({ 'alpha/guest': 'booting\nready\n' })
+    api.emit('logs:chunk', chunk({ data: 'rotated\n', offset: 0, reset: true }))
+    await flushPromises()
+    expect(renderedLines(view).slice(-2)).toEqual(['— the log was rotated or truncated —', 'rotated'])
+    api.emit('tasks:progress', task({ id: 'r1', kind: 'relaunch', title: 'Relaunch alpha', target: 'alpha', step: 'vmm' }))
+    api.emit('logs:chunk', chunk({ data: 'svc v2: started\n', offset: 0, reset: true }))
+    await flushPromises()
+    const [marker, first] = renderedLines(view).slice(-2)
+    expect(marker).toMatch(/^— relaunched at \d\d:\d\d:\d\d: the new boot's log starts here —$/)
+    expect(first).toBe('svc v2: started')
   })
 
   it('reads a long history in pages of at most 1 MiB, the last page first, and only the tail of a very large log', async () => {

@@ -55,7 +55,9 @@ export function createFakeApi(): FakeApi {
       list: vi.fn<BpvmApi['instances']['list']>(async () => ok([])),
       get: vi.fn<BpvmApi['instances']['get']>(async ({ name }) => ok(instance(name))),
       teardown: vi.fn<BpvmApi['instances']['teardown']>(async ({ name, purge }) => ok({ name, status: 'Finished', reason: '', stopped: 'graceful', purged: !!purge })),
-      teardownAll: vi.fn<BpvmApi['instances']['teardownAll']>(async () => ok([]))
+      teardownAll: vi.fn<BpvmApi['instances']['teardownAll']>(async () => ok([])),
+      relaunch: vi.fn<BpvmApi['instances']['relaunch']>(async ({ name }) => ok(task({ kind: 'relaunch', target: name, title: `Relaunch ${name}` }))),
+      watch: vi.fn<BpvmApi['instances']['watch']>(async ({ name, enabled }) => ok({ ...instance(name), watch: { enabled, by: 'here', state: enabled ? 'watching' : 'off' } }))
     },
     logs: {
       read: vi.fn<BpvmApi['logs']['read']>(async ({ offset = 0 }) => ok({ data: '', offset, nextOffset: offset, size: offset })),

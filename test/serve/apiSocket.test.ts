@@ -15,6 +15,8 @@ const VALID_REQUESTS: Record<string, unknown> = {
   'instances:get': { name: 'svc' },
   'instances:teardown': { name: 'svc', force: true },
   'instances:teardownAll': { purge: false },
+  'instances:relaunch': { name: 'svc', graceSeconds: 5 },
+  'instances:watch': { name: 'svc', enabled: true },
   'logs:read': { name: 'svc', stream: 'guest' },
   'logs:subscribe': { name: 'svc', stream: 'guest', offset: 0 },
   'logs:unsubscribe': { id: 'sub-9' },

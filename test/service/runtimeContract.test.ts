@@ -30,6 +30,8 @@ const CASES: Record<string, Case> = {
   'instances:get': { malformed: { name: 'nope', bogus: 1 }, wellFormed: { name: 'nope' }, wouldBe: 'INSTANCE_NOT_FOUND' },
   'instances:teardown': { malformed: { name: 'nope', force: 'yes' }, wellFormed: { name: 'nope', force: true }, wouldBe: 'INSTANCE_NOT_FOUND' },
   'instances:teardownAll': { malformed: { graceSeconds: -1 } },
+  'instances:relaunch': { malformed: { name: 'nope', graceSeconds: 'soon' }, wellFormed: { name: 'nope' }, wouldBe: 'INSTANCE_NOT_FOUND' },
+  'instances:watch': { malformed: { name: 'nope', enabled: 'yes' }, wellFormed: { name: 'nope', enabled: true }, wouldBe: 'INSTANCE_NOT_FOUND' },
   'logs:read': { malformed: { name: 'nope', stream: 'guest', offset: -1 }, wellFormed: { name: 'nope', stream: 'guest', offset: 0 }, wouldBe: 'INSTANCE_NOT_FOUND' },
   'logs:subscribe': { malformed: { name: 'nope', stream: 'kernel' }, wellFormed: { name: 'nope', stream: 'guest' }, wouldBe: 'INSTANCE_NOT_FOUND' },
   'logs:unsubscribe': { malformed: { id: 7 }, wellFormed: { id: '7' }, wouldBe: 'SUBSCRIPTION_NOT_FOUND' },

@@ -26,11 +26,21 @@ export async function reconcileNow(): Promise<ReconcileReport> {
  * at this edge). Answers the ended task, as the API's `tasks:progress` last reports it.
  */
 export async function launch(options: LaunchOptions, progress: (p: TaskProgress) => void): Promise<TaskInfo> {
+  if (options.watch && options.json) throw invalidInput('--watch', 'stays in the foreground to print what it does; it cannot be combined with --json')
   const spec = launchSpecOf(options)
-  const interrupt = cancelOnInterrupt()
-  const task = await runTask((service) => service.call('instances:launch', launchRequestOf(spec)), { onProgress: progress, cancel: interrupt.signal }).finally(() => interrupt.dispose())
-  if (!options.detach && !options.json) await followUntilStopped(spec.name, 'guest')
+  const interrupt = cancelOnInterrupt('launch')
+  const request = { ...launchRequestOf(spec), ...(options.watch ? { watch: true } : {}) }
+  const task = await runTask((service) => service.call('instances:launch', request), { onProgress: progress, cancel: interrupt.signal }).finally(() => interrupt.dispose())
+  if (options.watch) await (await import('./watchInForeground')).watchInForeground(spec.name, { followLog: !options.detach })
+  else if (!options.detach && !options.json) await followUntilStopped(spec.name, 'guest')
   return task
+}
+
+/** `instances:relaunch` through the service, followed like a launch: its steps printed, Ctrl-C cancelling it. */
+export async function relaunch(name: string, options: { timeout?: string }, progress: (p: TaskProgress) => void): Promise<TaskInfo> {
+  const seconds = wholeNumber(options.timeout, '--timeout')
+  const interrupt = cancelOnInterrupt('relaunch')
+  return runTask((service) => service.call('instances:relaunch', { name, ...(seconds === undefined ? {} : { graceSeconds: seconds }) }), { onProgress: progress, cancel: interrupt.signal }).finally(() => interrupt.dispose())
 }
 
 /** The API's request for a checked spec, through the contract's own schema (ids travel as text: a bigint has no JSON form). */
@@ -66,11 +76,11 @@ function launchSpecOf(options: LaunchOptions): LaunchSpec {
 }
 
 /** Ctrl-C during a launch cancels it, and the launch undoes what it made; a second Ctrl-C exits at once. */
-function cancelOnInterrupt(): { signal: AbortSignal; dispose: () => void } {
+function cancelOnInterrupt(what: 'launch' | 'relaunch'): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController()
   const onInterrupt = (): void => {
     if (controller.signal.aborted) process.exit(130)
-    process.stderr.write('bpvm: cancelling the launch (Ctrl-C again quits at once; `bpvm reconcile` cleans up after that)\n')
+    process.stderr.write(`bpvm: cancelling the ${what} (Ctrl-C again quits at once; \`bpvm reconcile\` cleans up after that)\n`)
     controller.abort()
   }
   process.on('SIGINT', onInterrupt)

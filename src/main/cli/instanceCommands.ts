@@ -23,6 +23,7 @@ export interface LaunchOptions extends Omit<ServiceDiskOptions, 'out'> {
   forward?: string[]
   rpcCheck?: boolean
   detach?: boolean
+  watch?: boolean
 }
 
 function describeRows(rows: InstanceSummary[]): string {
@@ -81,6 +82,7 @@ export function registerInstanceCommands(program: Command): void {
     .option('--accel <accel>', 'QEMU only: auto, kvm or tcg (default: the setting, auto)')
     .option('--grace <seconds>', 'how long the guest gives the service after the power button (default 10)')
     .option('--detach', 'return once the VM is up instead of following its serial log until it stops')
+    .option('--watch', 'stay in the foreground and relaunch the VM whenever the binary or keystore is rewritten (once it is complete and has stayed unchanged a moment); Ctrl-C stops watching, the VM keeps running')
     .option('--json', 'print the result as JSON')
     .action(async (options: LaunchOptions) => {
       await runAction(
@@ -88,6 +90,21 @@ export function registerInstanceCommands(program: Command): void {
         async () => (await actions()).launch(options, options.json ? () => undefined : (await import('./launchProgressPrinter')).launchProgressPrinter()),
         (task) => `${task.target}: ${task.message ?? task.state}`,
         LAUNCH_OPTION_OF
+      )
+    })
+
+  program
+    .command('relaunch')
+    .description('stop an instance gracefully and launch it again as it was launched, with the files as they are now; disks are kept')
+    .argument('<name>', 'the instance')
+    .option('--timeout <seconds>', 'how long to wait after the power button before killing (default: the grace setting)')
+    .option('--json', 'print the ended task as JSON')
+    .action(async (name: string, options: { timeout?: string; json?: boolean }) => {
+      await runAction(
+        options.json,
+        async () => (await actions()).relaunch(name, options, options.json ? () => undefined : (await import('./launchProgressPrinter')).launchProgressPrinter()),
+        (task) => `${task.target}: ${task.message ?? task.state}`,
+        { graceSeconds: '--timeout' }
       )
     })
 

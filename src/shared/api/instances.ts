@@ -61,7 +61,9 @@ export const launchRequestSchema = z
     /** Further ports of the host's loopback the guest reaches at its gateway: loopback URLs (also rewritten where they are `extraEnv`/`extraArgs` values) or ports. */
     forward: z.array(z.string().max(2048)).max(32).optional(),
     /** Check that something answers at the RPC URLs before booting anything (default true). */
-    rpcCheck: z.boolean().optional()
+    rpcCheck: z.boolean().optional(),
+    /** Relaunch it when its binary or keystore is rewritten (and then stays unchanged a moment); kept with the instance. */
+    watch: z.boolean().optional()
   })
   .strict()
 
@@ -141,9 +143,33 @@ export interface InstanceSummary {
   bridge?: BridgeSummary
   /** The host's loopback ports it reaches (while it runs: removed at teardown). */
   forwards: LoopbackForwardSummary[]
+  /** Whether its binary and keystore are watched, and what the watch is doing (absent: launched by an older bpvm, so it cannot be relaunched). */
+  watch?: WatchSummary
   /** Set when the instance's record cannot be used: it is listed (its file named), never acted on; the other fields are empty. */
   broken?: { file: string; problem: string }
 }
+
+/** The relaunch-on-change watch of one instance. */
+export interface WatchSummary {
+  enabled: boolean
+  /** `here`: this process watches; `elsewhere`: another bpvm process does (pid); `nobody`: enabled, but no app or `bpvm launch --watch` runs. */
+  by?: 'here' | 'elsewhere' | 'nobody'
+  pid?: number
+  /** What it is doing, in words: watching, waiting for a complete binary, relaunching, the last relaunch's end. */
+  state?: string
+  /** The last relaunch it started: when, and how it ended (`error` when it failed). */
+  lastRelaunch?: { at: string; ok: boolean; message: string }
+}
+
+export const relaunchRequestSchema = z
+  .object({
+    name: instanceName,
+    /** Seconds after the power button before the old VMM is killed; default: the grace setting. */
+    graceSeconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).optional()
+  })
+  .strict()
+
+export type RelaunchRequest = z.infer<typeof relaunchRequestSchema>
 
 export const teardownRequestSchema = z
   .object({
@@ -169,5 +195,9 @@ export const instancesApi = {
   list: channel<undefined, InstanceSummary[]>('instances:list', noRequest),
   get: channel<{ name: string }, InstanceSummary>('instances:get', z.object({ name: instanceName }).strict()),
   teardown: channel<TeardownRequest, TeardownResult>('instances:teardown', teardownRequestSchema),
-  teardownAll: channel<TeardownAllRequest | undefined, TeardownResult[]>('instances:teardownAll', teardownAllRequestSchema.optional())
+  teardownAll: channel<TeardownAllRequest | undefined, TeardownResult[]>('instances:teardownAll', teardownAllRequestSchema.optional()),
+  /** Stops it gracefully and launches it again with its saved launch, disks kept: one task, as `tasks:progress` events. */
+  relaunch: channel<RelaunchRequest, TaskInfo>('instances:relaunch', relaunchRequestSchema),
+  /** Turns relaunch-on-change on or off (a setting of the instance); answers the instance. */
+  watch: channel<{ name: string; enabled: boolean }, InstanceSummary>('instances:watch', z.object({ name: instanceName, enabled: z.boolean() }).strict())
 } as const

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { ErrorInfo } from '../result'
 import { channel, noRequest } from './channel'
 
-export type TaskKind = 'launch' | 'image-pull' | 'image-build-dev' | 'image-build-debian'
+export type TaskKind = 'launch' | 'relaunch' | 'image-pull' | 'image-build-dev' | 'image-build-debian'
 export type TaskState = 'running' | 'succeeded' | 'failed' | 'cancelled'
 
 /** A long operation (launch, image download or build), as the task tray shows it. */

@@ -78,6 +78,10 @@ export function instancePaths(name: string, dirs = appDirs()) {
     launchLock: join(state, 'launch.lock'),
     /** Held while the instance is being stopped (teardown) or ended (its VMM found dead): one of them names the outcome. */
     stopLock: join(state, 'stop.lock'),
+    /** The launch request it was last launched with (and whether its files are watched): what a relaunch launches again. */
+    savedLaunch: join(state, 'launch.json'),
+    /** Held by the one process watching its binary and keystore, for as long as it watches. */
+    watchLock: join(state, 'watch.lock'),
     /** The guest's vsock on the host (cloud-hypervisor's, or the vsock daemon's): guest-initiated connections to port P arrive on `vsock.sock_<P>`. */
     vsock: join(state, 'vsock.sock'),
     /** QEMU's vhost-user vsock daemon: the socket QEMU connects to, and its log. */

@@ -150,3 +150,10 @@ export async function isLockHeld(file: string): Promise<boolean> {
   const holder = await readHolder(file)
   return holder !== undefined && !(await isStale(holder))
 }
+
+/** The pid of the live process holding the lock `file`, if any. */
+export async function lockHolderPid(file: string): Promise<number | undefined> {
+  const holder = await readHolder(file)
+  if (!holder || (await isStale(holder))) return undefined
+  return holder.owner?.pid
+}

@@ -4,6 +4,7 @@ import type { InstanceSummary, TeardownRequest, TeardownResult } from '../../../
 import type { ErrorInfo, Result } from '../../../shared/result'
 import { call, listen } from './apiAccess'
 import { useStatusStore } from './statusStore'
+import { useTasksStore } from './tasksStore'
 
 /** What the UI is doing to an instance until the runtime answers or reports the change. */
 export type PendingAction = 'stopping' | 'deleting'
@@ -94,5 +95,23 @@ export const useInstancesStore = defineStore('instances', () => {
     return result
   }
 
-  return { list, loaded, loading, error, pending, actionErrors, byName, load, stop, remove, stopMany, removeMany, teardownAll }
+  /**
+   * Stops it gracefully and launches it again as it was launched, with the files as they are
+   * now: a task the tray follows. A refusal (the binary gone, a launch running) stays on its row.
+   */
+  async function relaunch(name: string): Promise<void> {
+    delete actionErrors.value[name]
+    const result = await call((api) => api.instances.relaunch({ name }))
+    if (result.ok) useTasksStore().track(result.value)
+    else actionErrors.value[name] = result.error
+  }
+
+  /** Turns relaunch-on-change on or off; the answer is the instance as it now is. */
+  async function setWatch(name: string, enabled: boolean): Promise<void> {
+    const result = await call((api) => api.instances.watch({ name, enabled }))
+    if (result.ok) list.value = list.value.map((i) => (i.name === name ? result.value : i))
+    else actionErrors.value[name] = result.error
+  }
+
+  return { list, loaded, loading, error, pending, actionErrors, byName, load, stop, remove, stopMany, removeMany, teardownAll, relaunch, setWatch }
 })

@@ -49,6 +49,8 @@ export interface LaunchForm {
   forward: string
   /** Launch even when nothing answers at the RPC URLs. */
   skipRpcCheck: boolean
+  /** Relaunch when the binary or keystore is rewritten. */
+  watch: boolean
 }
 
 /** The reference's environment for a local Tangle node. */
@@ -84,7 +86,8 @@ export function defaultLaunchForm(): LaunchForm {
     docker: false,
     bridge: 'auto',
     forward: '',
-    skipRpcCheck: false
+    skipRpcCheck: false,
+    watch: false
   }
 }
 
@@ -202,6 +205,7 @@ export function buildLaunchRequest(form: LaunchForm): LaunchRequest {
   const forward = forwardEntries(form.forward)
   if (forward.length > 0) request.forward = forward
   if (form.skipRpcCheck) request.rpcCheck = false
+  if (form.watch) request.watch = true
   return request
 }
 
@@ -236,7 +240,8 @@ export const launchFieldOf = fieldMapper({
   docker: 'docker',
   bridge: 'bridge',
   forward: 'forward',
-  rpcCheck: 'skipRpcCheck'
+  rpcCheck: 'skipRpcCheck',
+  watch: 'watch'
 })
 
 /** Errors that mean the host is missing something, not that the form is wrong: the Host view says how to fix them. */

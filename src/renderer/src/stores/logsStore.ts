@@ -8,6 +8,10 @@ import { clockTime } from '../logs/lineRender'
 import { readEarlierLines, type EarlierRange } from '../logs/earlierLines'
 import { compileQuery, SearchIndex, type SearchQuery } from '../logs/logSearch'
 import { call, listen } from './apiAccess'
+import { useTasksStore } from './tasksStore'
+
+/** A log that starts again this soon after a launch or relaunch ended is that boot's. */
+const BOOT_MARK_WITHIN_MS = 120_000
 
 /** History is read in pages of this size. */
 const PAGE_BYTES = 1024 * 1024
@@ -78,7 +82,7 @@ export const useLogsStore = defineStore('logs', () => {
     if (event.subscription !== subscription) return
     if (event.reset) {
       lines.value.endLine()
-      append('— the log was rotated or truncated —\n')
+      append(`${boundaryText(event.name, event.stream)}\n`)
     } else if (event.nextOffset <= expectedOffset) {
       return
     }
@@ -87,6 +91,19 @@ export const useLogsStore = defineStore('logs', () => {
   }
 
   listen('logs:chunk', onChunk)
+
+  /**
+   * The line that marks where a log started again: a new boot when a launch or relaunch of the
+   * instance runs or has just ended (every boot starts its guest log afresh), else a rotation.
+   */
+  function boundaryText(name: string, logStream: LogStreamName): string {
+    const recent = Date.now() - BOOT_MARK_WITHIN_MS
+    const boot = useTasksStore().all.find(
+      ({ info }) => info.target === name && (info.kind === 'launch' || info.kind === 'relaunch') && (info.state === 'running' || Date.parse(info.endedAt ?? '') >= recent)
+    )
+    if (boot && logStream === 'guest') return `— ${boot.info.kind === 'relaunch' ? 'relaunched' : 'launched again'} at ${clockTime(Date.now())}: the new boot's log starts here —`
+    return '— the log was rotated or truncated —'
+  }
 
   async function read(name: string, logStream: LogStreamName, offset: number, maxBytes = PAGE_BYTES) {
     return call((api) => api.logs.read({ name, stream: logStream, offset, maxBytes: Math.min(maxBytes, PAGE_BYTES) }))
