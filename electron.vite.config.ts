@@ -12,7 +12,8 @@ const mainEntries = {
   fatWorker: resolve('src/main/runtime/disk/fat/fatWorker.ts'),
   backend: resolve('src/worker/backendWorker.ts'),
   bridge: resolve('src/main/runtime/bridge/bridgeMain.ts'),
-  vsockRoute: resolve('src/main/runtime/bridge/vsockRouteMain.ts')
+  vsockRoute: resolve('src/main/runtime/bridge/vsockRouteMain.ts'),
+  consoleHub: resolve('src/main/runtime/console/consoleHubMain.ts')
 }
 
 // The bridge loads its gRPC contract from beside its code (runtime/bridge/bridgeContract.ts).

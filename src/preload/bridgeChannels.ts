@@ -19,6 +19,7 @@ type Complete<L extends { readonly [K in ApiDomain]: VerbsOf<(typeof API)[K]> }>
 const apiVerbs = {
   instances: ['launch', 'list', 'get', 'teardown', 'teardownAll', 'relaunch', 'watch'],
   logs: ['read', 'subscribe', 'unsubscribe'],
+  console: ['attach', 'input', 'resize', 'detach'],
   images: ['list', 'pull', 'buildDev', 'buildDebian', 'remove'],
   host: ['doctor', 'interfaces', 'checkRpc'],
   settings: ['get', 'update'],

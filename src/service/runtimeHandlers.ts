@@ -1,5 +1,7 @@
 import { CHANNELS } from '../shared/api'
 import type { Handler } from './channelHandler'
+import { consoleHandlers } from './consoleHandlers'
+import type { ConsoleSessions } from './consoleSessions'
 import { hostHandlers } from './hostHandlers'
 import { imageHandlers } from './imageHandlers'
 import { instanceHandlers } from './instanceHandlers'
@@ -20,6 +22,7 @@ export interface ServiceParts {
   beforeChange: () => Promise<void>
   /** This process's relaunch-on-change watch, when it runs one. */
   files?: RelaunchWatch
+  consoles: ConsoleSessions
 }
 
 /** Every channel's implementation, by channel name; each domain registers its own. */
@@ -34,6 +37,7 @@ export function runtimeHandlers(parts: ServiceParts): ReadonlyMap<string, Handle
       ...(parts.files ? { files: parts.files } : {})
     }),
     ...logHandlers(parts.logs),
+    ...consoleHandlers(parts.consoles),
     ...imageHandlers(parts.tasks),
     ...hostHandlers(),
     ...settingsHandlers(),

@@ -9,6 +9,7 @@ import { createEventHub } from './eventHub'
 import { listInstanceSummaries } from './instanceSummaries'
 import { createInstanceWatcher } from './instanceWatcher'
 import { watchDeadInstances } from './deadInstanceWatch'
+import { createConsoleSessions } from './consoleSessions'
 import { createLogSubscriptions } from './logSubscriptions'
 import { handlerGaps, runtimeHandlers } from './runtimeHandlers'
 import { createTaskRegistry } from './taskRegistry'
@@ -44,6 +45,7 @@ export function createRuntimeService({ reconcile: policy = 'watch', deadVmInterv
   const watcher = createInstanceWatcher({ read: () => listInstanceSummaries(files), emit: (list) => events.emit('instances:changed', list) })
   const tasks = createTaskRegistry({ onChange: (task) => events.emit('tasks:progress', task) })
   const logs = createLogSubscriptions((chunk) => events.emit('logs:chunk', chunk))
+  const consoles = createConsoleSessions({ output: (event) => events.emit('console:output', event), ended: (event) => events.emit('console:ended', event) })
   const beforeChange = policy === 'before-changes' ? reconcileQuietly : async () => undefined
   const watchMode = watchFiles ?? (policy === 'watch' ? 'all' : 'off')
   const launchParts = { tasks, beforeChange, changed: () => void watcher.refresh(), saved: () => files?.refresh() }
@@ -56,7 +58,7 @@ export function createRuntimeService({ reconcile: policy = 'watch', deadVmInterv
           ...(watchMode === 'all' ? {} : { only: watchMode.only }),
           ...watchTiming
         })
-  const handlers = runtimeHandlers({ tasks, watcher, logs, beforeChange, ...(files ? { files } : {}) })
+  const handlers = runtimeHandlers({ tasks, watcher, logs, consoles, beforeChange, ...(files ? { files } : {}) })
   const gaps = handlerGaps(handlers)
   if (gaps.missing.length > 0 || gaps.unknown.length > 0) {
     throw new Error(`the runtime service does not match the API: missing ${gaps.missing.join(', ') || 'none'}, unknown ${gaps.unknown.join(', ') || 'none'}`)
@@ -90,6 +92,7 @@ export function createRuntimeService({ reconcile: policy = 'watch', deadVmInterv
     async close() {
       closed = true
       watcher.stop()
+      consoles.close()
       await files?.close()
       await (await deadVms)?.stop()
       await Promise.all([logs.close(), tasks.close(CLOSE_TASKS_MS)])

@@ -5,6 +5,7 @@ import { useLifecycleHost } from '../support/lifecycleHost'
 import { describeAsRoot, describeWithPrograms } from '../support/prerequisites'
 import { instanceRow, instanceStatus, openView, waitForText } from './appPage'
 import { launchChromiumIn, VIEWPORT } from './chromium'
+import { useConsole } from './consoleSteps'
 import { startServe } from './serveProcess'
 import { viewScreenshots } from './viewScreenshots'
 
@@ -29,7 +30,7 @@ const STOP_MS = 120_000
 describeAsRoot('the UI end to end (Chromium, bpvm serve, QEMU TCG, dev guest, in a network namespace)', () => {
   describeWithPrograms(
     ['chromium', 'qemu-system-x86_64', 'qemu-img', 'ip', 'nft', 'apt-get', 'dpkg-deb', 'depmod'],
-    'a user launches, follows, searches and stops a VM in the browser',
+    'a user launches, follows, searches, types into the console of and stops a VM in the browser',
     () => {
       const { home, host, expectNothingLeft } = useLifecycleHost('ui')
 
@@ -112,6 +113,9 @@ describeAsRoot('the UI end to end (Chromium, bpvm serve, QEMU TCG, dev guest, in
           })
           expect(Object.keys(shots)).toHaveLength(10)
           for (const png of Object.values(shots)) expect(png.subarray(1, 4).toString()).toBe('PNG')
+
+          await openView(page, 'Instances')
+          await useConsole(browser, page, server.url, NAME)
 
           // Stop asks nothing: the power button, then a forced stop once the grace period is over.
           await openView(page, 'Instances')

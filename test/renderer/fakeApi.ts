@@ -64,6 +64,12 @@ export function createFakeApi(): FakeApi {
       subscribe: vi.fn<BpvmApi['logs']['subscribe']>(async ({ offset = 0 }) => ok({ id: `sub-${++subscriptions}`, offset })),
       unsubscribe: vi.fn<BpvmApi['logs']['unsubscribe']>(async ({ id }) => ok({ id }))
     },
+    console: {
+      attach: vi.fn<BpvmApi['console']['attach']>(async () => ok({ id: `console-${++subscriptions}`, screen: '' })),
+      input: vi.fn<BpvmApi['console']['input']>(async ({ id }) => ok({ id })),
+      resize: vi.fn<BpvmApi['console']['resize']>(async ({ id }) => ok({ id })),
+      detach: vi.fn<BpvmApi['console']['detach']>(async ({ id }) => ok({ id }))
+    },
     images: {
       list: vi.fn<BpvmApi['images']['list']>(async () => ok({ cacheDir: '/cache', images: [] })),
       pull: vi.fn<BpvmApi['images']['pull']>(async () => ok(task({ kind: 'image-pull', title: 'Download Ubuntu 24.04' }))),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ApiBackend } from '../../src/service/apiBackend'
 import { createInstanceWatcher } from '../../src/service/instanceWatcher'
+import { createConsoleSessions } from '../../src/service/consoleSessions'
 import { createLogSubscriptions } from '../../src/service/logSubscriptions'
 import { handlerGaps, runtimeHandlers } from '../../src/service/runtimeHandlers'
 import { createRuntimeService } from '../../src/service/runtimeService'
@@ -32,6 +33,10 @@ const CASES: Record<string, Case> = {
   'instances:teardownAll': { malformed: { graceSeconds: -1 } },
   'instances:relaunch': { malformed: { name: 'nope', graceSeconds: 'soon' }, wellFormed: { name: 'nope' }, wouldBe: 'INSTANCE_NOT_FOUND' },
   'instances:watch': { malformed: { name: 'nope', enabled: 'yes' }, wellFormed: { name: 'nope', enabled: true }, wouldBe: 'INSTANCE_NOT_FOUND' },
+  'console:attach': { malformed: { name: 'nope', rows: 0 }, wellFormed: { name: 'nope' }, wouldBe: 'INSTANCE_NOT_FOUND' },
+  'console:input': { malformed: { id: 'c1', data: 'not base64!' }, wellFormed: { id: 'c1', data: 'bHM=' }, wouldBe: 'CONSOLE_NOT_FOUND' },
+  'console:resize': { malformed: { id: 'c1', rows: 24, cols: 0 }, wellFormed: { id: 'c1', rows: 24, cols: 80 }, wouldBe: 'CONSOLE_NOT_FOUND' },
+  'console:detach': { malformed: { id: '' }, wellFormed: { id: 'c1' }, wouldBe: 'CONSOLE_NOT_FOUND' },
   'logs:read': { malformed: { name: 'nope', stream: 'guest', offset: -1 }, wellFormed: { name: 'nope', stream: 'guest', offset: 0 }, wouldBe: 'INSTANCE_NOT_FOUND' },
   'logs:subscribe': { malformed: { name: 'nope', stream: 'kernel' }, wellFormed: { name: 'nope', stream: 'guest' }, wouldBe: 'INSTANCE_NOT_FOUND' },
   'logs:unsubscribe': { malformed: { id: 7 }, wellFormed: { id: '7' }, wouldBe: 'SUBSCRIPTION_NOT_FOUND' },
@@ -62,6 +67,7 @@ describe('the runtime service against the API contract', () => {
       tasks: createTaskRegistry({ onChange: () => undefined }),
       watcher: createInstanceWatcher({ read: async () => [], emit: () => undefined }),
       logs: createLogSubscriptions(() => undefined),
+      consoles: createConsoleSessions({ output: () => undefined, ended: () => undefined }),
       beforeChange: async () => undefined
     }
     const handlers = runtimeHandlers(parts)

@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { reportParseError } from './cliOutput'
+import { registerConsoleCommand } from './consoleCommand'
 import { registerDiskCommands } from './diskCommands'
 import { registerDoctorCommand } from './doctorCommand'
 import { registerImageCommands } from './imageCommands'
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: () => undefined, outputError: () => undefined })
   registerDiskCommands(program)
   registerInstanceCommands(program)
+  registerConsoleCommand(program)
   registerNetCommands(program)
   registerImageCommands(program)
   registerDoctorCommand(program)

@@ -1,5 +1,6 @@
 import type { WebContents } from 'electron'
 import { CHANNELS, type ApiEvents } from '../../shared/api'
+import { OWNED_EVENT_NAMES, STREAM_ENDS } from '../../shared/api/events'
 import { validateCall } from '../../shared/api/validate'
 import { EVENT_CHANNEL, type EventMessage } from '../../preload/bridgeChannels'
 import type { ApiBackend } from '../../service/apiBackend'
@@ -21,7 +22,7 @@ export interface ApiHandlerOptions {
 /**
  * One invoke handler per API channel (no catch-all, so an unknown channel has no handler at
  * all): the sender must be our page, the request must pass the channel's schema, and only then
- * does the runtime see it. Log subscriptions belong to the window that made them (see
+ * does the runtime see it. Log subscriptions and console sessions belong to the window that made them (see
  * windowLogOwners). Returns the way to stop forwarding events.
  */
 export function registerApiHandlers(ipc: IpcRegistrar, backend: ApiBackend, options: ApiHandlerOptions): () => void {
@@ -31,9 +32,10 @@ export function registerApiHandlers(ipc: IpcRegistrar, backend: ApiBackend, opti
       const checked = validateCall(channel, request)
       if (!checked.ok) return checked
       const call = checked.value
-      if (call.channel === 'logs:subscribe') return logOwners.subscribe(event.sender, () => backend.call(call.channel, call.request))
+      if (call.channel === 'logs:subscribe') return logOwners.subscribe(event.sender, () => backend.call(call.channel, call.request), STREAM_ENDS[call.channel])
+      if (call.channel === 'console:attach') return logOwners.subscribe(event.sender, () => backend.call(call.channel, call.request), STREAM_ENDS[call.channel])
       const result = await backend.call(call.channel, call.request)
-      if (result.ok && call.channel === 'logs:unsubscribe') logOwners.unsubscribed(call.request.id)
+      if (result.ok && (call.channel === 'logs:unsubscribe' || call.channel === 'console:detach')) logOwners.unsubscribed(call.request.id)
       return result
     })
   }
@@ -41,10 +43,12 @@ export function registerApiHandlers(ipc: IpcRegistrar, backend: ApiBackend, opti
   const showsOurPage = (contents: EventReceiver): boolean => !contents.isDestroyed() && isOwnFrameUrl(contents.mainFrame.url)
   return backend.onEvent((event, payload) => {
     const message: EventMessage = { event, payload }
-    // A log's chunks go to the window that subscribed only.
-    if (event === 'logs:chunk') {
-      const owner = logOwners.ownerOf((payload as ApiEvents['logs:chunk']).subscription)
+    // A log's chunks and a console's output go to the window that opened them only.
+    if (OWNED_EVENT_NAMES.has(event)) {
+      const { subscription } = payload as ApiEvents['logs:chunk' | 'console:output' | 'console:ended']
+      const owner = logOwners.ownerOf(subscription)
       if (owner && showsOurPage(owner)) owner.send(EVENT_CHANNEL, message)
+      if (event === 'console:ended') logOwners.unsubscribed(subscription)
       return
     }
     for (const contents of options.windows()) if (showsOurPage(contents)) contents.send(EVENT_CHANNEL, message)

@@ -1,5 +1,5 @@
 import type { WebContents } from 'electron'
-import type { LogSubscription } from '../../shared/api'
+import type { StreamEnd } from '../../shared/api/events'
 import type { Result } from '../../shared/result'
 import type { ApiBackend } from '../../service/apiBackend'
 import { createLogOwners } from '../../service/logOwners'
@@ -8,8 +8,8 @@ import { createLogOwners } from '../../service/logOwners'
 export type SubscriberWindow = Pick<WebContents, 'isDestroyed' | 'send' | 'on' | 'once'> & { readonly mainFrame: { readonly url: string } }
 
 export interface WindowLogOwners {
-  /** Runs a `logs:subscribe` call for `window`, which then owns the subscription. */
-  subscribe(window: SubscriberWindow, call: () => Promise<Result<LogSubscription>>): Promise<Result<LogSubscription>>
+  /** Runs a `logs:subscribe` or `console:attach` call for `window`, which then owns the stream; `ends` ends it. */
+  subscribe<T extends { id: string }>(window: SubscriberWindow, call: () => Promise<Result<T>>, ends?: StreamEnd): Promise<Result<T>>
   unsubscribed(subscription: string): void
   ownerOf(subscription: string): SubscriberWindow | undefined
 }
@@ -40,11 +40,11 @@ export function createWindowLogOwners(backend: Pick<ApiBackend, 'call'>): Window
   }
 
   return {
-    async subscribe(window, call) {
+    async subscribe(window, call, ends) {
       watch(window)
       const page = pages.get(window)
       const result = await call()
-      if (result.ok) owners.add(result.value.id, window, !window.isDestroyed() && pages.get(window) === page)
+      if (result.ok) owners.add(result.value.id, window, !window.isDestroyed() && pages.get(window) === page, ends)
       return result
     },
     unsubscribed: (subscription) => owners.forget(subscription),

@@ -1,5 +1,6 @@
 import type { RawData, WebSocket } from 'ws'
 import { API_ERROR_CODES, type ApiEventName, type ApiEvents, type ValidCall } from '../../shared/api'
+import { OWNED_EVENT_NAMES, STREAM_ENDS } from '../../shared/api/events'
 import { validateCall } from '../../shared/api/validate'
 import { fail, type ErrorInfo, type Result } from '../../shared/result'
 import { escapeControls } from '../../shared/terminalText'
@@ -61,25 +62,32 @@ export function createApiSocketHub(backend: ApiBackend, options: HubOptions = {}
   }
 
   const stopListening = backend.onEvent((event, payload) => {
-    if (event === 'logs:chunk') {
-      const owner = logOwners.ownerOf((payload as ApiEvents['logs:chunk']).subscription)
-      if (owner) send(owner, { event, payload })
+    if (OWNED_EVENT_NAMES.has(event as ApiEventName)) {
+      const { subscription } = payload as ApiEvents['logs:chunk' | 'console:output' | 'console:ended']
+      const owner = logOwners.ownerOf(subscription)
+      if (owner) send(owner, { event: event as ApiEventName, payload })
+      if (event === 'console:ended') logOwners.forget(subscription)
       return
     }
     if (event === 'backend:status') lastStatus = payload as ApiEvents['backend:status']
     for (const socket of sockets) send(socket, { event: event as ApiEventName, payload })
   })
 
-  /** One call to the backend; a socket owns the log subscriptions it makes. */
+  /** One call to the backend; a socket owns the log subscriptions and console sessions it opens. */
   async function forward(socket: WebSocket, call: ValidCall): Promise<Result<unknown>> {
+    // The socket may have gone while the stream was being opened.
     if (call.channel === 'logs:subscribe') {
       const result = await backend.call(call.channel, call.request)
-      // The socket may have gone while the subscription was being made.
-      if (result.ok) logOwners.add(result.value.id, socket, sockets.has(socket))
+      if (result.ok) logOwners.add(result.value.id, socket, sockets.has(socket), STREAM_ENDS[call.channel])
+      return result
+    }
+    if (call.channel === 'console:attach') {
+      const result = await backend.call(call.channel, call.request)
+      if (result.ok) logOwners.add(result.value.id, socket, sockets.has(socket), STREAM_ENDS[call.channel])
       return result
     }
     const result = await backend.call(call.channel, call.request)
-    if (result.ok && call.channel === 'logs:unsubscribe') logOwners.forget(call.request.id)
+    if (result.ok && (call.channel === 'logs:unsubscribe' || call.channel === 'console:detach')) logOwners.forget(call.request.id)
     return result
   }
 

@@ -1,4 +1,5 @@
 import { createRouter, createWebHashHistory, type RouteRecordRaw, type Router, type RouterHistory } from 'vue-router'
+import ConsoleView from './views/ConsoleView.vue'
 import HostView from './views/HostView.vue'
 import InstancesView from './views/InstancesView.vue'
 import LaunchView from './views/LaunchView.vue'
@@ -15,6 +16,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/instances', name: 'instances', component: InstancesView },
   { path: '/launch', name: 'launch', component: LaunchView },
   { path: '/logs/:instance?/:stream?', name: 'logs', component: LogsView },
+  { path: '/console/:instance?', name: 'console', component: ConsoleView },
   { path: '/host', name: 'host', component: HostView },
   { path: '/settings', name: 'settings', component: SettingsView },
   { path: '/:unknown(.*)*', name: 'unknown', component: InstancesView }

@@ -1,4 +1,5 @@
 import type { ChannelSpec, DomainClient, RequestOf, ResponseOf } from './channel'
+import { consoleApi } from './console'
 import { hostApi } from './host'
 import { imagesApi } from './images'
 import { instancesApi } from './instances'
@@ -11,6 +12,7 @@ import type { ApiEventsClient } from './events'
 export const API = {
   instances: instancesApi,
   logs: logsApi,
+  console: consoleApi,
   images: imagesApi,
   host: hostApi,
   settings: settingsApi,
@@ -42,6 +44,7 @@ export const CHANNELS: ReadonlyMap<string, ChannelSpec<unknown, unknown>> = new 
 )
 
 export { API_ERROR_CODES, invalidArgument, type ChannelSpec, type RequestOf, type ResponseOf } from './channel'
+export type * from './console'
 export type * from './events'
 export type * from './host'
 export type * from './images'

@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { nodeEntryCommand } from '../nodeEntry'
 import { socketAnswers } from '../vmm/staleSocket'
 import { VmmProcess, stopDetachedVmm } from '../vmm/vmmProcess'
 import type { ProcessIdentity } from '../state/processIdentity'
@@ -13,11 +12,7 @@ const BRIDGE_ENTRY_NAME = 'bridge'
  * instance directory is its only argument, which is also how reconcile recognises a bridge.
  */
 export function bridgeCommand(dir: string): { program: string; args: string[]; env: Record<string, string> } {
-  const here = import.meta.url
-  const env: Record<string, string> = process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}
-  if (!here.endsWith('.ts')) return { program: process.execPath, args: [fileURLToPath(new URL(`./${BRIDGE_ENTRY_NAME}.js`, here)), '--dir', dir], env }
-  const tsx = pathToFileURL(createRequire(here).resolve('tsx')).href
-  return { program: process.execPath, args: ['--import', tsx, fileURLToPath(new URL('./bridgeMain.ts', here)), '--dir', dir], env }
+  return nodeEntryCommand(import.meta.url, { built: BRIDGE_ENTRY_NAME, source: 'bridgeMain' }, ['--dir', dir])
 }
 
 /** Whether a process's command line is a bridge's (any instance's): its entry, then `--dir`. */

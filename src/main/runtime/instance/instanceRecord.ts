@@ -30,6 +30,8 @@ const recordSchema = z.object({
       vsockDaemon: z.object({ pid: z.number(), startTime: z.string() }).optional()
     })
     .optional(),
+  /** The console hub process, which shares the VM's interactive console among its viewers. */
+  console: z.object({ process: z.object({ pid: z.number(), startTime: z.string() }) }).optional(),
   /** Ports of the host's loopback the guest reaches at its gateway address (nftables DNAT), and what asked for each. */
   loopbackForwards: z.array(z.object({ port: z.number(), for: z.array(z.string()) })).optional(),
   /** Docker installed at first boot (cloud images). */
@@ -87,6 +89,11 @@ export function instancePaths(name: string, dirs = appDirs()) {
     /** QEMU's vhost-user vsock daemon: the socket QEMU connects to, and its log. */
     vsockDaemonSocket: join(state, 'vsock-daemon.sock'),
     vsockDaemonLog: join(logs, 'vsock-daemon.log'),
+    /** The interactive console: the VMM's socket, QEMU's size port, and the hub viewers connect to (see console/). */
+    consoleSocket: join(state, 'con.sock'),
+    consoleSizeSocket: join(state, 'con-size.sock'),
+    consoleHubSocket: join(state, 'con-hub.sock'),
+    consoleHubLog: join(logs, 'console-hub.log'),
     /** The manager bridge's log (its sockets and state are in `state`, see bridge/bridgeFiles). */
     bridgeLog: join(logs, 'bridge.log'),
     disks: join(dirs.data, 'instances', name)

@@ -2,7 +2,6 @@ import type { LaunchStep } from '../../../shared/vocabulary'
 import { lstat, mkdir, rm } from 'node:fs/promises'
 import { totalmem } from 'node:os'
 import { BpvmError, invalidInput, toErrorInfo } from '../../../shared/errors'
-import { defaultChain } from '../disk/serviceEnv'
 import { checkServiceInput } from '../disk/serviceDisk'
 import { cancelled } from '../image/httpClient'
 import type { UbuntuPullProgress } from '../image/ubuntuImage'
@@ -25,7 +24,9 @@ import { checkBridgePaths, decideBridgeTransport, RELAY_PORT, startInstanceBridg
 import { imageLabel, prepareGuest } from './guestImage'
 import { buildInstanceDisks } from './instanceDisks'
 import { CLOUD_HYPERVISOR_PROGRAM, launchDefaults } from './launchDefaults'
-import { checkLaunchSpec, rewriteLoopbackUrl, type CheckedLaunch, type LaunchSpec } from './launchSpec'
+import { checkLaunchSpec, type CheckedLaunch, type LaunchSpec } from './launchSpec'
+import { guestArgs, guestEnv } from './guestServiceInput'
+import { instanceConsoleSpec, startInstanceConsole } from './instanceConsole'
 import { planLoopbackForwards } from './loopbackForwards'
 import { requireRpcAnswers } from './rpcPreflight'
 import { checkInstanceName, instancePaths, readInstance, writeInstance, type InstancePaths, type InstanceRecord } from './instanceRecord'
@@ -123,6 +124,7 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
     checkBridgePaths(paths, bridgeWay)
     // The VMM's control socket too: a path too long for sun_path is refused before anything is made.
     checkSocketPath('control socket', paths.socket)
+    const consoleSpec = instanceConsoleSpec(paths, spec.vmm)
     const forwards = planLoopbackForwards(spec.env, spec.forward)
     if (bridgeWay.transport === 'relay' && forwards.some((f) => f.port === RELAY_PORT)) {
       throw invalidInput('forward', `port ${RELAY_PORT} on the gateway is the bridge relay's; the guest cannot also reach the host's loopback port ${RELAY_PORT} there (use vsock, or another port)`)
@@ -176,7 +178,7 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
     const vmSpec: VmSpec = {
       name: spec.name, id: lease.id, memoryBytes: spec.memoryBytes, vcpus: spec.vcpus,
       kernel: guest.kernel, ...(guest.initramfs ? { initramfs: guest.initramfs } : {}), cmdline: vmmCmdline(guest.cmdline, spec, cloudInitDone),
-      disks, serial: { mode: 'file', path: paths.serialLog },
+      disks, serial: { mode: 'file', path: paths.serialLog }, console: consoleSpec,
       ...(bridge.vsock ? { vsock: bridge.vsock } : {}),
       nic: { tap: lease.tap, hostAddress: lease.hostAddress, prefix: lease.prefix, mac }, runDir: paths.state
     }
@@ -184,7 +186,8 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
       socketPath: paths.socket, stdoutPath: paths.vmmStdout, stderrPath: paths.vmmStderr
     })
     undo.push('VMM', () => vm.kill())
-    record = await writeInstance({ ...record, process: vm.process.identity, docker: spec.docker, cidataDigest, cloudInitDone: cloudInitDone ? cidataDigest : undefined })
+    const consoleHub = await startInstanceConsole(paths, undo)
+    record = await writeInstance({ ...record, process: vm.process.identity, console: { process: consoleHub }, docker: spec.docker, cidataDigest, cloudInitDone: cloudInitDone ? cidataDigest : undefined })
 
     const loopbackNote = forwards.length ? `; the guest reaches the host's loopback ports ${forwards.map((f) => f.port).join(', ')} at ${lease.hostAddress}` : ''
     await progress('rules', `forwarding ${lease.subnet} through ${egress}${loopbackNote}`)
@@ -265,35 +268,4 @@ function reportPull(pull: UbuntuPullProgress, onProgress: LaunchOptions['onProgr
 
 async function launcherIdentity(): Promise<{ pid: number; startTime: string }> {
   return { pid: process.pid, startTime: (await processStartTime(process.pid)) ?? '' }
-}
-
-/** A URL the user marked for forwarding, wherever it is a whole value, points at the gateway in the guest. */
-function rewriteMarked(spec: CheckedLaunch, hostAddress: string): (value: string) => string {
-  const marked = new Set(spec.forward.filter((value) => !/^\d+$/.test(value)))
-  return (value) => (marked.has(value) ? rewriteLoopbackUrl(value, hostAddress) : value)
-}
-
-/**
- * The service's environment as the guest needs it: the host's loopback becomes the TAP's address,
- * in the RPC URLs and in the values of `--env` that are URLs marked for forwarding.
- */
-function guestEnv(spec: CheckedLaunch, hostAddress: string): LaunchSpec['env'] {
-  const original = spec.env.httpRpcUrl
-  // CHAIN is decided on the URL the user gave, before the rewrite hides that it was local;
-  // a URL that does not parse is left for the env model to report, naming its field.
-  const chain = spec.env.chain ?? (URL.canParse(original) ? defaultChain(original) : undefined)
-  const rewrite = rewriteMarked(spec, hostAddress)
-  return {
-    ...spec.env,
-    ...(chain === undefined ? {} : { chain }),
-    httpRpcUrl: rewriteLoopbackUrl(original, hostAddress),
-    wsRpcUrl: rewriteLoopbackUrl(spec.env.wsRpcUrl, hostAddress),
-    ...(spec.env.extraEnv ? { extraEnv: spec.env.extraEnv.map(([name, value]): [string, string] => [name, rewrite(value)]) } : {})
-  }
-}
-
-/** The service's arguments as the guest needs them: values of `--arg` that are URLs marked for forwarding point at the gateway. */
-function guestArgs(spec: CheckedLaunch, hostAddress: string): LaunchSpec['args'] {
-  const rewrite = rewriteMarked(spec, hostAddress)
-  return { ...spec.args, ...(spec.args.extraArgs ? { extraArgs: spec.args.extraArgs.map(([key, value]): [string, string] => [key, rewrite(value)]) } : {}) }
 }

@@ -9,6 +9,7 @@ import { checkInstanceName, instancePaths, purgeInstance, readInstance, writeIns
 import { instanceStatus, type StatusReport } from './instanceStatus'
 import { launchLog } from './logs/launchLog'
 import { stopInstanceBridge } from './instanceBridge'
+import { stopInstanceConsole } from './instanceConsole'
 import { releaseHostResources } from './releaseHostResources'
 
 export interface TeardownOptions {
@@ -81,6 +82,7 @@ async function teardownLocked(record: InstanceRecord, options: TeardownOptions, 
     // (the lease file is rewritten). A record about to be deleted is not written again. The bridge
     // stops first, so nothing is still writing in the directory that goes.
     await stopInstanceBridge(record, paths)
+    await stopInstanceConsole(record, paths)
     await purgeInstance(name)
     await releaseHostResources(record)
     return { name, status: ended.status, reason: ended.reason, stopped, purged: true }

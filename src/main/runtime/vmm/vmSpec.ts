@@ -16,8 +16,14 @@ export interface VmSpec {
   cmdline: string
   /** In the reference's order: root, cloud-init, data, service (the guest sees vda, vdb, vdc, vdd). */
   disks: VmDisk[]
-  /** Serial console to a file the host follows, or a PTY; the virtio console stays off. */
+  /** Serial console to a file the host follows, or a PTY: the guest's log, never typed into. */
   serial: { mode: 'file'; path: string } | { mode: 'pty' }
+  /**
+   * The interactive console, apart from the serial log: a virtio console (the guest's hvc0) on
+   * a Unix socket the VMM listens on, and, where the VMM has a second port for it (QEMU), a
+   * virtio serial port named CONSOLE_SIZE_PORT that carries the viewer's window size.
+   */
+  console?: { socket: string; sizeSocket?: string }
   /**
    * The guest's vsock device: `socket` is where guest-initiated connections to port P arrive
    * (`<socket>_P`). With `vhostUser` (QEMU), the device is served by a vhost-user daemon
@@ -48,6 +54,9 @@ export interface VmNic {
   /** The guest NIC's MAC; the cloud-init network config matches the NIC by it. */
   mac: string
 }
+
+/** The guest's name for the virtio serial port that carries the console's window size (QEMU; see the dev guest's init). */
+export const CONSOLE_SIZE_PORT = 'org.bpvm.console-size'
 
 /** Linux's sun_path holds 108 bytes with the terminating NUL. */
 export const MAX_SOCKET_PATH_BYTES = 107

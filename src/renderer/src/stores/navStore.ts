@@ -15,9 +15,13 @@ export const VIEW_TITLES: Record<ViewName, string> = {
   settings: 'Settings'
 }
 
+/** Views reached from another one (not in the navigation): the Console, from an instance or its logs. */
+export const ROUTED_VIEWS = [...VIEWS, 'console'] as const
+export type RoutedView = (typeof ROUTED_VIEWS)[number]
+
 export interface Route {
-  view: ViewName
-  /** For the Logs view: which instance and stream. */
+  view: RoutedView
+  /** For the Logs and Console views: which instance (and, for Logs, which stream). */
   instance?: string
   stream?: LogStreamName
 }
@@ -26,15 +30,17 @@ const single = (param: unknown): string | undefined => (typeof param === 'string
 
 /** The router's location as a view: `#/logs/svc/guest` → the Logs view of svc's guest log; anything unknown → Instances. */
 function routeOf(location: RouteLocationNormalizedLoaded): Route {
-  const view = VIEWS.find((v) => v === location.name) ?? 'instances'
-  if (view !== 'logs') return { view }
+  const view = ROUTED_VIEWS.find((v) => v === location.name) ?? 'instances'
+  if (view !== 'logs' && view !== 'console') return { view }
   const instance = single(location.params.instance)
+  if (view === 'console') return { view, ...(instance ? { instance } : {}) }
   const stream = LOG_STREAM_NAMES.find((s) => s === single(location.params.stream))
   return { view, ...(instance ? { instance } : {}), ...(instance && stream ? { stream } : {}) }
 }
 
 function locationOf(route: Route): RouteLocationRaw {
-  if (route.view !== 'logs' || !route.instance) return { name: route.view }
+  if ((route.view !== 'logs' && route.view !== 'console') || !route.instance) return { name: route.view }
+  if (route.view === 'console') return { name: 'console', params: { instance: route.instance } }
   return { name: 'logs', params: { instance: route.instance, ...(route.stream ? { stream: route.stream } : {}) } }
 }
 

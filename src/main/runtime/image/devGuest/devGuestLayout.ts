@@ -12,7 +12,8 @@ export const GRACE_PARAMETER = 'bpvm.grace'
  * Kernel modules the guest needs; everything they depend on is added from modules.dep.
  * virtio disks and NIC, FAT (with the code page and charset the init mounts it with) for
  * CIDATA and the service disk, ext4 (which also mounts the ext2 data disk), the ACPI power button,
- * and virtio vsock, the service's way to its manager's bridge.
+ * virtio vsock, the service's way to its manager's bridge, and the virtio console (hvc0: the
+ * interactive shell, apart from the serial log).
  */
 export const MODULE_ROOTS = [
   'virtio_pci',
@@ -24,7 +25,8 @@ export const MODULE_ROOTS = [
   'ext4',
   'button',
   'evdev',
-  'vmw_vsock_virtio_transport'
+  'vmw_vsock_virtio_transport',
+  'virtio_console'
 ] as const
 
 /** busybox --install puts its applets in these. */

@@ -10,6 +10,7 @@ import {
   SERVICE_DISK_LABEL
 } from '../../disk/guestLayout'
 import { shellQuote } from '../../disk/shellQuote'
+import { CONSOLE_SIZE_PORT } from '../../vmm/vmSpec'
 import { BpvmError } from '../../../../shared/errors'
 import { MARKER_PREFIX, SERVICE_EXITED, SERVICE_STARTED } from '../../vmm/guestMarkers'
 import * as layout from './devGuestLayout'
@@ -153,6 +154,33 @@ else
   say "the ${inText(CIDATA_LABEL)} disk has no network-config; networking left unconfigured"
 fi
 umount ${q(cidata)}
+
+# The interactive console, when the VMM gives one: a root shell on hvc0, started again whenever
+# it exits, and the window size the viewer reports (a line "rows cols" on the size port) set on
+# hvc0, which tells the shell with SIGWINCH. Nothing of it goes to the serial log.
+console_shell() {
+  retry test -c /dev/hvc0 || return 0
+  while :; do
+    HOME=/ TERM=xterm-256color setsid -c /bin/sh -l < /dev/hvc0 > /dev/hvc0 2>&1
+    usleep 200000
+  done
+}
+console_size() {
+  port=
+  for p in $(ls /sys/class/virtio-ports 2>/dev/null); do
+    [ "$(cat "/sys/class/virtio-ports/$p/name" 2>/dev/null)" = ${q(CONSOLE_SIZE_PORT)} ] && port=/dev/$p
+  done
+  [ -n "$port" ] || return 0
+  while :; do
+    while read -r rows cols; do
+      case "$rows$cols" in '' | *[!0-9]*) continue ;; esac
+      stty -F /dev/hvc0 rows "$rows" cols "$cols"
+    done < "$port"
+    usleep 200000
+  done
+}
+console_shell &
+console_size &
 
 # The bridge relay, when the host has no vsock: the service's BRIDGE_SOCKET_PATH joined to the
 # bridge's port on the gateway, kept up for as long as the guest runs.

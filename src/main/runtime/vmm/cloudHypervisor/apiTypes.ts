@@ -40,7 +40,7 @@ export interface ChVmConfig {
   payload: { kernel: string; initramfs?: string; cmdline: string }
   disks: ChDiskConfig[]
   serial: ChSerialConfig
-  console: { mode: 'Off' }
+  console: { mode: 'Off' } | { mode: 'Socket'; socket: string }
   vsock?: { cid: number; socket: string }
   net?: ChNetConfig[]
 }

@@ -16,7 +16,8 @@ export function vmConfigFor(spec: VmSpec): ChVmConfig {
     disks: spec.disks.map(diskConfig),
     // A File or Socket serial without a path crashes the VMM: the path is always sent.
     serial: spec.serial.mode === 'file' ? { mode: 'File', file: spec.serial.path } : { mode: 'Pty' },
-    console: { mode: 'Off' },
+    // Its virtio console on a socket it listens on (the size port is QEMU's only).
+    console: spec.console ? { mode: 'Socket', socket: spec.console.socket } : { mode: 'Off' },
     ...(spec.vsock ? { vsock: { cid: spec.vsock.cid, socket: spec.vsock.socket } } : {}),
     // ip and mask go together (one without the other fails at boot); since v49 there is no default.
     ...(spec.nic ? { net: [{ tap: spec.nic.tap, ip: spec.nic.hostAddress, mask: prefixToMask(spec.nic.prefix), mac: spec.nic.mac }] } : {})

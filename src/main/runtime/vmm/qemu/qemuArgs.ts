@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path'
 import { invalidInput } from '../../../../shared/errors'
 import type { VmmFiles } from '../vmmDriver'
-import type { VmDisk, VmSpec } from '../vmSpec'
+import { CONSOLE_SIZE_PORT, type VmDisk, type VmSpec } from '../vmSpec'
 import type { Accel } from './qemuHost'
 
 export interface QemuArgOptions {
@@ -54,6 +54,7 @@ export function qemuArgsFor(spec: VmSpec, files: VmmFiles, options: QemuArgOptio
     spec.cmdline,
     ...spec.disks.flatMap((disk) => diskArgs(disk, options.diskCache ?? 'none')),
     ...serialArgs(spec.serial),
+    ...consoleArgs(spec.console),
     ...nicArgs(spec),
     ...vsockArgs(spec, options),
     '-qmp',
@@ -103,6 +104,21 @@ function serialArgs(serial: VmSpec['serial']): string[] {
   return ['-chardev', chardev, '-serial', `chardev:${SERIAL_CHARDEV_ID}`]
 }
 
+/**
+ * The interactive console: a virtio console (hvc0, the first port of the virtio-serial bus) and
+ * a second port for its size, each on a socket QEMU listens on without waiting for a client.
+ */
+function consoleArgs(console: VmSpec['console']): string[] {
+  if (!console) return []
+  const listen = (id: string, path: string): string[] => ['-chardev', `socket,id=${id},path=${qemuOptionValue(path)},server=on,wait=off`]
+  return [
+    '-device', 'virtio-serial-pci,id=vser0',
+    ...listen('console0', console.socket),
+    '-device', 'virtconsole,bus=vser0.0,chardev=console0,name=org.bpvm.console',
+    ...(console.sizeSocket === undefined ? [] : [...listen('console1', console.sizeSocket), '-device', `virtserialport,bus=vser0.0,chardev=console1,name=${CONSOLE_SIZE_PORT}`])
+  ]
+}
+
 function nicArgs(spec: VmSpec): string[] {
   if (!spec.nic) return []
   // The TAP is made (and addressed) beforehand; QEMU only opens it and runs no scripts. The
@@ -123,6 +139,8 @@ function checkAbsolute(spec: VmSpec, files: VmmFiles): void {
     ['serial', spec.serial.mode === 'file' ? spec.serial.path : undefined],
     ['socket', files.socketPath],
     ['vsock.vhostUser', spec.vsock?.vhostUser],
+    ['console.socket', spec.console?.socket],
+    ['console.sizeSocket', spec.console?.sizeSocket],
     ...spec.disks.map((d): [string, string] => [`disks.${d.role}`, d.path])
   ]
   for (const [field, path] of paths) if (path !== undefined && !isAbsolute(path)) throw invalidInput(field, `must be an absolute path, got ${path}`)
