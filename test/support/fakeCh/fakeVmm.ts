@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { BRIDGE_VSOCK_PORT } from '../../../src/main/runtime/bridge/bridgeContract'
 import { BridgeTestClient } from '../bridgeClient'
 import type { Scenario } from './scenario'
-import { bindVsock, chain, closeVsock, configProblem, type FakeVm, type Reply } from './vmState'
+import { bindVsock, chain, closeVsock, configProblem, listenConsole, type FakeVm, type Reply } from './vmState'
 
 const NO_CONTENT: Reply = { status: 204 }
 
@@ -15,6 +15,7 @@ const NO_CONTENT: Reply = { status: 204 }
 export class FakeVmm {
   private vm: FakeVm | undefined
   private bootFailed = false
+  private console: { close: () => void } | undefined
 
   constructor(
     private readonly scenario: Scenario,
@@ -39,6 +40,7 @@ export class FakeVmm {
   /** Drops the VM's devices, as the process does on its way out. */
   teardown(): void {
     closeVsock(this.vm)
+    this.console?.close()
   }
 
   private json(value: unknown): Reply {
@@ -58,15 +60,16 @@ export class FakeVmm {
     return this.vm?.object?.state === 'Running' || this.vm?.object?.state === 'Paused'
   }
 
-  private create(body?: string): Reply {
+  private async create(body?: string): Promise<Reply> {
     if (body === undefined) return { status: 400 }
     if (this.vm) return chain(500, 'The VM could not be created', 'VM is already created')
     // The config is stored before the console devices are opened: a failure there leaves it behind.
     this.vm = { config: JSON.parse(body) as FakeVm['config'] }
-    const serial = this.vm.config.serial
+    const { serial, console } = this.vm.config
     try {
       if (serial?.mode === 'File' && serial.file) writeFileSync(serial.file, '')
       if (serial?.mode === 'Pty') serial.file = '/dev/pts/42'
+      if (console?.mode === 'Socket' && console.socket) this.console = await listenConsole(console.socket)
     } catch (error) {
       return chain(500, 'The VM could not be created', 'Error creating console devices', (error as Error).message)
     }
@@ -117,6 +120,7 @@ export class FakeVmm {
   private shutdown(): Reply {
     if (!this.booted()) return this.notRunning('shut down')
     closeVsock(this.vm)
+    this.console?.close()
     if (this.vm) this.vm.object = undefined
     return NO_CONTENT
   }
@@ -140,6 +144,8 @@ export class FakeVmm {
   /** Answers 204 even when there is nothing to delete. */
   private delete(): void {
     closeVsock(this.vm)
+    this.console?.close()
+    this.console = undefined
     this.vm = undefined
   }
 }

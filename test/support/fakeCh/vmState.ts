@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { createServer, type Server } from 'node:net'
+import { createServer, type Server, type Socket } from 'node:net'
 
 /** What cloud-hypervisor keeps for its one VM: the config from vm.create, and the VM object once booted. */
 export interface FakeVm {
@@ -9,6 +9,7 @@ export interface FakeVm {
     net?: Array<{ ip?: string; mask?: string }>
     vsock?: { socket?: string }
     serial?: { mode?: string; file?: string }
+    console?: { mode?: string; socket?: string }
   }
   /** Built by vm.boot; kept even when boot fails after building it (the half-created state). */
   object?: { state: 'Created' | 'Running' | 'Paused'; vsock?: Server }
@@ -54,4 +55,24 @@ export function bindVsock(path: string): Promise<Server> {
 export function closeVsock(vm: FakeVm | undefined): void {
   vm?.object?.vsock?.close()
   if (vm?.object) vm.object.vsock = undefined
+}
+
+/** A virtio console in Socket mode: the VMM listens on the path and talks to whoever connects (the fake guest says nothing); `close` drops the device and its client. */
+export function listenConsole(path: string): Promise<{ close: () => void }> {
+  const clients = new Set<Socket>()
+  return new Promise((resolve, reject) => {
+    const server = createServer((connection) => {
+      clients.add(connection)
+      connection.on('error', () => undefined).on('close', () => clients.delete(connection))
+    })
+    server.once('error', reject)
+    server.listen(path, () =>
+      resolve({
+        close: () => {
+          server.close()
+          for (const client of clients) client.destroy()
+        }
+      })
+    )
+  })
 }

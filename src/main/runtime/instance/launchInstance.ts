@@ -173,8 +173,8 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
     record = await writeInstance({ ...record, bridge: { transport: bridgeWay.transport, ...(bridge.process ? { process: bridge.process } : {}), ...(bridge.vsockDaemon ? { vsockDaemon: bridge.vsockDaemon } : {}) } })
 
     await progress('vmm', spec.vmm === 'qemu' ? `starting QEMU (accelerator ${spec.accel})` : 'starting cloud-hypervisor')
-    // A VMM that failed to start can leave its control socket behind.
-    undo.push('VMM control socket', () => rm(paths.socket, { force: true }))
+    // A VMM that failed to start can leave its control and console sockets behind.
+    undo.push('VMM sockets', () => Promise.all([paths.socket, paths.consoleSocket, paths.consoleSizeSocket].map((path) => rm(path, { force: true }))).then(() => undefined))
     const vmSpec: VmSpec = {
       name: spec.name, id: lease.id, memoryBytes: spec.memoryBytes, vcpus: spec.vcpus,
       kernel: guest.kernel, ...(guest.initramfs ? { initramfs: guest.initramfs } : {}), cmdline: vmmCmdline(guest.cmdline, spec, cloudInitDone),
