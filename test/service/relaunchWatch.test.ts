@@ -66,18 +66,18 @@ describe('relaunch on change', () => {
     const { binary } = await instance('pieces')
     const { relaunch, launched } = fakeRelaunch()
     const w = watch(relaunch)
-    await vi.waitFor(() => expect(stateOf(w, 'pieces')).toMatch(/^watching /))
+    await vi.waitFor(() => expect(stateOf(w, 'pieces')).toMatch(/^watching /), { timeout: 10_000 })
     const whole = await readFile('/bin/true')
     // As a linker writes in place: the first half, a pause longer than the settle time, then the rest.
     const file = await open(binary, 'w')
     await file.write(whole.subarray(0, whole.length / 2), 0, undefined, 0)
-    await vi.waitFor(() => expect(stateOf(w, 'pieces')).toMatch(/^waiting for a complete binary: binary: .* is an incomplete ELF file/), { timeout: 3_000 })
+    await vi.waitFor(() => expect(stateOf(w, 'pieces')).toMatch(/^waiting for a complete binary: binary: .* is an incomplete ELF file/), { timeout: 10_000 })
     expect(relaunch).not.toHaveBeenCalled()
     await file.write(whole.subarray(whole.length / 2), 0, undefined, whole.length / 2)
     await file.close()
-    await vi.waitFor(() => expect(relaunch).toHaveBeenCalledTimes(1), { timeout: 3_000 })
+    await vi.waitFor(() => expect(relaunch).toHaveBeenCalledTimes(1), { timeout: 10_000 })
     expect(launched[0]!.equals(whole)).toBe(true)
-    await vi.waitFor(() => expect(w.stateOf('pieces')?.lastRelaunch).toMatchObject({ ok: true }))
+    await vi.waitFor(() => expect(w.stateOf('pieces')?.lastRelaunch).toMatchObject({ ok: true }), { timeout: 10_000 })
     await sleep(600)
     expect(relaunch).toHaveBeenCalledTimes(1)
   })
@@ -86,9 +86,9 @@ describe('relaunch on change', () => {
     const { binary } = await instance('gone')
     const { relaunch } = fakeRelaunch()
     const w = watch(relaunch)
-    await vi.waitFor(() => expect(stateOf(w, 'gone')).toMatch(/^watching /))
+    await vi.waitFor(() => expect(stateOf(w, 'gone')).toMatch(/^watching /), { timeout: 10_000 })
     await rm(binary)
-    await vi.waitFor(() => expect(stateOf(w, 'gone')).toMatch(/^waiting for a complete binary: .*cannot be read/), { timeout: 3_000 })
+    await vi.waitFor(() => expect(stateOf(w, 'gone')).toMatch(/^waiting for a complete binary: .*cannot be read/), { timeout: 10_000 })
     const whole = await readFile('/bin/true')
     for (const length of [100, 400, 1000]) {
       await writeFile(binary, whole.subarray(0, length))
@@ -97,7 +97,7 @@ describe('relaunch on change', () => {
     }
     expect(relaunch).not.toHaveBeenCalled()
     await writeFile(binary, whole)
-    await vi.waitFor(() => expect(relaunch).toHaveBeenCalledTimes(1), { timeout: 3_000 })
+    await vi.waitFor(() => expect(relaunch).toHaveBeenCalledTimes(1), { timeout: 10_000 })
   })
 
   it('says why a relaunch failed, keeps watching, and relaunches at the next change; a keystore change counts too', async () => {
@@ -105,16 +105,16 @@ describe('relaunch on change', () => {
     let fail = true
     const { relaunch } = fakeRelaunch(() => (fail ? { ok: false, message: 'the VMM exited at once' } : { ok: true }))
     const w = watch(relaunch)
-    await vi.waitFor(() => expect(stateOf(w, 'flaky')).toMatch(/^watching /))
+    await vi.waitFor(() => expect(stateOf(w, 'flaky')).toMatch(/^watching /), { timeout: 10_000 })
     await copyFile('/bin/false', binary)
-    await vi.waitFor(() => expect(stateOf(w, 'flaky')).toBe('the relaunch failed; watching for the next change: the VMM exited at once'), { timeout: 3_000 })
+    await vi.waitFor(() => expect(stateOf(w, 'flaky')).toBe('the relaunch failed; watching for the next change: the VMM exited at once'), { timeout: 10_000 })
     expect(w.stateOf('flaky')?.lastRelaunch).toMatchObject({ ok: false, message: 'the VMM exited at once' })
     await sleep(600)
     expect(relaunch).toHaveBeenCalledTimes(1)
     fail = false
     await writeFile(join(keystore, 'key'), 'k2')
-    await vi.waitFor(() => expect(relaunch).toHaveBeenCalledTimes(2), { timeout: 3_000 })
-    await vi.waitFor(() => expect(w.stateOf('flaky')?.lastRelaunch).toMatchObject({ ok: true }))
+    await vi.waitFor(() => expect(relaunch).toHaveBeenCalledTimes(2), { timeout: 10_000 })
+    await vi.waitFor(() => expect(w.stateOf('flaky')?.lastRelaunch).toMatchObject({ ok: true }), { timeout: 10_000 })
   })
 
   it('leaves an instance the user stopped, stops when the watch is turned off or the instance is gone, and one process watches at a time', async () => {
@@ -123,22 +123,22 @@ describe('relaunch on change', () => {
     await instance('purged')
     const { relaunch } = fakeRelaunch()
     const first = watch(relaunch)
+    await vi.waitFor(() => expect(['stopped', 'off', 'purged'].map((n) => stateOf(first, n))).toEqual([expect.stringMatching(/^watching/), expect.stringMatching(/^watching/), expect.stringMatching(/^watching/)]), { timeout: 10_000 })
+    // A second watch, once the first holds every lock, finds each held: it watches nothing.
     const second = watch(relaunch)
-    await vi.waitFor(() => expect(['stopped', 'off', 'purged'].map((n) => stateOf(first, n))).toEqual([expect.stringMatching(/^watching/), expect.stringMatching(/^watching/), expect.stringMatching(/^watching/)]))
-    // The second watch finds each lock held (by the first): it watches nothing.
     await sleep(300)
     expect(['stopped', 'off', 'purged'].map((n) => second.stateOf(n))).toEqual([undefined, undefined, undefined])
 
     await writeFile(stopped.binary, await readFile('/bin/false'))
-    await vi.waitFor(() => expect(stateOf(first, 'stopped')).toMatch(/^changed, not relaunched: stopped was stopped/), { timeout: 3_000 })
+    await vi.waitFor(() => expect(stateOf(first, 'stopped')).toMatch(/^changed, not relaunched: stopped was stopped/), { timeout: 10_000 })
 
     await setWatch('off', false)
     first.refresh()
-    await vi.waitFor(() => expect(first.stateOf('off')).toBeUndefined(), { timeout: 3_000 })
+    await vi.waitFor(() => expect(first.stateOf('off')).toBeUndefined(), { timeout: 10_000 })
     await writeFile(off.binary, await readFile('/bin/false'))
 
     await rm(instancePaths('purged').state, { recursive: true })
-    await vi.waitFor(() => expect(first.stateOf('purged')).toBeUndefined(), { timeout: 3_000 })
+    await vi.waitFor(() => expect(first.stateOf('purged')).toBeUndefined(), { timeout: 10_000 })
     await sleep(600)
     expect(relaunch).not.toHaveBeenCalled()
     await expect(checkBinaryComplete(off.binary)).resolves.toBeUndefined()
@@ -148,12 +148,12 @@ describe('relaunch on change', () => {
     const { binary } = await instance('restarted')
     const { relaunch } = fakeRelaunch()
     const before = watch(relaunch)
-    await vi.waitFor(() => expect(stateOf(before, 'restarted')).toMatch(/^watching /))
+    await vi.waitFor(() => expect(stateOf(before, 'restarted')).toMatch(/^watching /), { timeout: 10_000 })
     await before.close()
     // Changed while nobody watched: the next watch relaunches it, as the files differ from the launched ones.
     await copyFile('/bin/false', binary)
     const after = watch(relaunch)
-    await vi.waitFor(() => expect(relaunch).toHaveBeenCalledTimes(1), { timeout: 3_000 })
-    await vi.waitFor(() => expect(stateOf(after, 'restarted')).toMatch(/^watching /))
+    await vi.waitFor(() => expect(relaunch).toHaveBeenCalledTimes(1), { timeout: 10_000 })
+    await vi.waitFor(() => expect(stateOf(after, 'restarted')).toMatch(/^watching /), { timeout: 10_000 })
   })
 })
