@@ -1,12 +1,14 @@
 // Boot time of the offline dev guest under QEMU, as a launch sees it: spawn → first serial byte
-// → the service's start marker → the VM gone. One cold boot (the data disk is formatted), then
-// the median of 5 warm boots. TCG unless BPVM_BENCH_ACCEL says otherwise. Then the same with the
-// initramfs that carries the bridge relay, its relay started by the init, side by side.
+// → the service's start marker → the VM gone. One cold boot per variant (the data disk is
+// formatted), then the median of 5 warm boots, the variants taken in turn. TCG unless
+// BPVM_BENCH_ACCEL says otherwise. Side by side: the kernel entered at its PVH entry (the build's
+// vmlinux), the same with the kernel's crypto self-tests run, the kernel entered as the
+// package's bzImage; and the initramfs that carries the bridge relay.
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { buildCidataDisk } from '../src/main/runtime/disk/cidata'
 import { ensureDataDisk } from '../src/main/runtime/disk/dataDisk'
 import { buildServiceDisk } from '../src/main/runtime/disk/serviceDisk'
@@ -57,37 +59,63 @@ async function boot(spec: VmSpec, run: string): Promise<Boot> {
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
+interface Variant {
+  label: string
+  kernel: string
+  initramfs: string
+  relay: boolean
+  dir: string
+  /** The kernel command line, when not the dev guest's own. */
+  cmdline?: string
+}
+
 async function main(): Promise<void> {
   execFileSync('ip', ['netns', 'add', netns])
   await createTap(net, TAP)
   const guest = await buildDevGuest()
   writeFileSync(join(work, 'service.sh'), '#!/bin/sh\necho "service: hello"\n', { mode: 0o755 })
   const env = { httpRpcUrl: 'http://10.0.2.2:9944', wsRpcUrl: 'ws://10.0.2.2:9944', blueprintId: 1, serviceId: 1, protocol: 'tangle' }
-  await buildServiceDisk({ binary: join(work, 'service.sh'), env, args: {}, out: join(work, 'service.img') })
-  await ensureDataDisk({ path: join(work, 'data.qcow2'), sizeBytes: 1024 ** 3 })
-  const spec = (initramfs: string): VmSpec =>
+  const entry = guest.manifest.kernelEntry.entry
+  const variants: Variant[] = [
+    { label: `plain initramfs, kernel entered ${entry === 'pvh' ? 'at its PVH entry (vmlinux)' : 'as a bzImage'}`, kernel: guest.kernel, initramfs: guest.initramfs, relay: false, dir: join(work, 'plain') },
+    {
+      label: 'plain initramfs, as the first, with the kernel running its crypto self-tests',
+      kernel: guest.kernel, initramfs: guest.initramfs, relay: false, dir: join(work, 'selftests'), cmdline: guest.cmdline.replace(' cryptomgr.notests', '')
+    },
+    ...(guest.bzImage ? [{ label: 'plain initramfs, kernel entered as the bzImage (decompresses itself)', kernel: guest.bzImage, initramfs: guest.initramfs, relay: false, dir: join(work, 'bzimage') }] : []),
+    { label: 'relay initramfs (relay started)', kernel: guest.kernel, initramfs: guest.relayInitramfs, relay: true, dir: join(work, 'relay') }
+  ]
+  // Each variant its own disks: every cold boot formats its data disk.
+  for (const variant of variants) {
+    mkdirSync(variant.dir)
+    await buildServiceDisk({ binary: join(work, 'service.sh'), env, args: {}, out: join(variant.dir, 'service.img') })
+    await ensureDataDisk({ path: join(variant.dir, 'data.qcow2'), sizeBytes: 1024 ** 3 })
+    await buildCidataDisk({
+      instanceId: 'bench', mac: '52:54:00:00:00:01', address: '10.0.2.14/30', gateway: '10.0.2.13', out: join(variant.dir, 'cidata.img'),
+      ...(variant.relay ? { bridgeRelay: { address: TAP.hostAddress, port: 8000 } } : {})
+    })
+  }
+  const spec = (variant: Variant): VmSpec =>
     devGuestVmSpec({
-      name: 'bench', id: 1, memoryBytes: 512 * 1024 * 1024, vcpus: 1, guest: { ...guest, initramfs }, cmdline: guest.cmdline, disksDir: work,
+      name: 'bench', id: 1, memoryBytes: 512 * 1024 * 1024, vcpus: 1, guest: { ...guest, kernel: variant.kernel, initramfs: variant.initramfs }, cmdline: variant.cmdline ?? guest.cmdline, disksDir: variant.dir,
       serialLog: join(work, 'serial.log'), nic: { tap: TAP.name, hostAddress: TAP.hostAddress, prefix: TAP.prefix, mac: '52:54:00:00:00:01' }, runDir: work
     })
-  const cidata = { instanceId: 'bench', mac: '52:54:00:00:00:01', address: '10.0.2.14/30', gateway: '10.0.2.13', out: join(work, 'cidata.img') }
   console.log(`dev guest (${guest.manifest.packages.kernel.name}), QEMU, accel ${accel}, 1 vCPU, 512 MiB; cold = first boot, formats the data disk`)
-  for (const variant of ['plain initramfs', 'relay initramfs (relay started)'] as const) {
-    const relay = variant !== 'plain initramfs'
-    await buildCidataDisk({ ...cidata, replace: true, ...(relay ? { bridgeRelay: { address: TAP.hostAddress, port: 8000 } } : {}) })
-    const initramfs = relay ? guest.relayInitramfs : guest.initramfs
-    const cold = await boot(spec(initramfs), `${relay ? 'relay' : 'plain'}-0`)
-    const warm: Boot[] = []
-    for (let run = 1; run <= WARM_RUNS; run++) warm.push(await boot(spec(initramfs), `${relay ? 'relay' : 'plain'}-${run}`))
+  const cold = new Map<Variant, Boot>()
+  const warm = new Map<Variant, Boot[]>(variants.map((v) => [v, []]))
+  for (const variant of variants) cold.set(variant, await boot(spec(variant), `${basename(variant.dir)}-0`))
+  // Warm runs take the variants in turn, so a machine that slows down meanwhile slows each alike.
+  for (let run = 1; run <= WARM_RUNS; run++) {
+    for (const variant of variants) warm.get(variant)!.push(await boot(spec(variant), `${basename(variant.dir)}-${run}`))
+  }
+  for (const variant of variants) {
+    const runs = warm.get(variant)!
     const line = (name: string, pick: (b: Boot) => number): string =>
-      `${name.padEnd(32)} cold ${String(pick(cold)).padStart(6)} ms   warm median ${String(median(warm.map(pick))).padStart(6)} ms   (runs ${warm.map(pick).join(' ')})`
-    console.log(`-- ${variant}, ${statSync(initramfs).size} bytes`)
+      `${name.padEnd(32)} cold ${String(pick(cold.get(variant)!)).padStart(6)} ms   warm median ${String(median(runs.map(pick))).padStart(6)} ms   (runs ${runs.map(pick).join(' ')})`
+    console.log(`-- ${variant.label}: kernel ${statSync(variant.kernel).size} bytes, initramfs ${statSync(variant.initramfs).size} bytes`)
     console.log(line('spawn → first serial byte', (b) => b.firstByteMs))
     console.log(line('spawn → service started', (b) => b.serviceStartedMs))
     console.log(line('spawn → VM gone (service ended)', (b) => b.goneMs))
-    // The next variant's cold boot formats the data disk again.
-    rmSync(join(work, 'data.qcow2'))
-    await ensureDataDisk({ path: join(work, 'data.qcow2'), sizeBytes: 1024 ** 3 })
   }
 }
 

@@ -63,12 +63,17 @@ async function files(dir: string, name: string): Promise<Files> {
 /** One round of the watch path: `bpvm launch --watch` brings it up (not timed), then a rewrite is timed; the VM is stopped after. */
 async function watchRound(files: Files, build: string): Promise<number> {
   await writeFile(files.binary, service(`${build}-before`))
-  const watcher = execa(process.execPath, [CLI, ...launchArgs('watched', files.binary, files.keystore), '--watch'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const watcher = execa(process.execPath, [CLI, ...launchArgs('watched', files.binary, files.keystore), '--watch'], { stdio: ['ignore', 'pipe', 'pipe'], all: true })
+  // What the watcher said, shown when a round fails.
+  let said = ''
+  watcher.all?.on('data', (chunk: Buffer) => (said = (said + chunk.toString()).slice(-4000)))
   try {
     await untilGuestPrints('watched', `bench: build ${build}-before up`, performance.now())
     const start = performance.now()
     await writeFile(files.binary, service(build))
     return await untilGuestPrints('watched', `bench: build ${build} up`, start)
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; the watcher said:\n${said}`, { cause: error })
   } finally {
     watcher.kill('SIGINT')
     await watcher.catch(() => undefined)

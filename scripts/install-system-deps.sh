@@ -4,7 +4,7 @@
 #   install-system-deps.sh --test   that, plus what the test suite drives
 set -euo pipefail
 
-run_packages=(qemu-utils qemu-system-x86 dosfstools mtools iproute2 nftables procps kmod mmdebstrap e2fsprogs util-linux debian-archive-keyring socat)
+run_packages=(qemu-utils qemu-system-x86 dosfstools mtools iproute2 nftables procps kmod mmdebstrap e2fsprogs util-linux debian-archive-keyring socat lz4)
 test_packages=(util-linux mount coreutils libcap2-bin python3 cpio chromium fonts-liberation xvfb xauth)
 
 packages=("${run_packages[@]}")

@@ -2,7 +2,7 @@ import type { LaunchRequest, RelaunchRequest, TaskInfo } from '../shared/api'
 import { BpvmError, toErrorInfo } from '../shared/errors'
 import type { ErrorInfo } from '../shared/result'
 import { checkLaunchInput, launchInstance } from '../main/runtime/instance/launchInstance'
-import { requireSavedLaunch, saveLaunch } from '../main/runtime/instance/savedLaunch'
+import { recordLaunchedFiles, requireSavedLaunch, saveLaunch } from '../main/runtime/instance/savedLaunch'
 import { checkBinaryComplete, fingerprintServiceFiles } from '../main/runtime/instance/serviceFiles'
 import { teardownInstance } from '../main/runtime/instance/teardownInstance'
 import { readInstance } from '../main/runtime/instance/instanceRecord'
@@ -97,8 +97,9 @@ export async function startRelaunch({ name, graceSeconds }: RelaunchRequest, par
         parts.changed()
         progress({ step: 'stop', message: `${name} stopped (${stopped.stopped}); launching it again` })
         await launchInstance(saved.request, { signal, onProgress: reportingSteps(progress, parts.changed) }).finally(parts.changed)
-        await saveLaunch(name, { ...saved, files })
+        await recordLaunchedFiles(name, files)
         parts.saved?.()
+        parts.changed()
         settle({ ok: true })
       } catch (error) {
         settle({ ok: false, error: toErrorInfo(error) })

@@ -22,8 +22,9 @@ export interface RelaunchWatchOptions {
   /** How often the files are looked at; default 50 ms. */
   pollMs?: number
   /**
-   * How long the files must stay unchanged after a change before a relaunch; default 300 ms.
-   * Short, since it is not the only guard: an ELF binary must also be as long as its headers say.
+   * How long the files must stay unchanged after a change before a relaunch; default 200 ms.
+   * Short, since it only gathers a burst of writes into one relaunch: an incomplete binary is
+   * caught by its ELF check (as long as its headers say).
    */
   settleMs?: number
   /** How often instances whose watch is on (and not watched by anyone) are looked for; default 2 s. */
@@ -54,7 +55,7 @@ const relaunchable = (record: InstanceRecord): boolean => record.phase !== 'stop
  * goes on, for the next change. It stops when the watch is turned off or the instance is gone.
  */
 export function createRelaunchWatch(options: RelaunchWatchOptions): RelaunchWatch {
-  const { pollMs = 50, settleMs = 300, scanMs = 2_000 } = options
+  const { pollMs = 50, settleMs = 200, scanMs = 2_000 } = options
   const watching = new Map<string, Watching>()
   const closing = new AbortController()
   const loops = new Set<Promise<void>>()
@@ -74,12 +75,14 @@ export function createRelaunchWatch(options: RelaunchWatchOptions): RelaunchWatc
     let judged: string | undefined
     // A launch saved without a fingerprint: the files as first seen are the launched ones.
     let firstSeen: string | undefined
+    /** Reads the saved launch and the record again; false once the watch is off or the instance gone. */
+    const readAgain = async (): Promise<boolean> => {
+      ;[saved, record] = await Promise.all([readSavedLaunch(name).catch(() => undefined), readInstance(name).catch(() => undefined)])
+      readAt = Date.now()
+      return Boolean(saved?.watch && record)
+    }
     while (!signal.aborted) {
-      if (Date.now() - readAt >= 1_000) {
-        ;[saved, record] = await Promise.all([readSavedLaunch(name).catch(() => undefined), readInstance(name).catch(() => undefined)])
-        readAt = Date.now()
-        if (!saved?.watch || !record) return
-      }
+      if (Date.now() - readAt >= 1_000 && !(await readAgain())) return
       const { request } = saved!
       const files = await fingerprintServiceFiles(request.binary, request.keystore)
       const launched = saved!.files ?? (firstSeen ??= files)
@@ -90,9 +93,18 @@ export function createRelaunchWatch(options: RelaunchWatchOptions): RelaunchWatc
         pending = { files, since: Date.now() }
         setState(entry, 'a change: waiting for the files to stay unchanged')
       } else if (Date.now() - pending.since >= settleMs && judged !== files) {
-        judged = files
-        await relaunchIfReady(name, entry, request, record!)
-        readAt = 0
+        // Judged on the saved launch and record as they are now: a launch that has just ended
+        // saved the files it took, which are then no change at all.
+        if (!(await readAgain())) return
+        if (record!.phase === 'launching') {
+          setState(entry, `a change: waiting for the launch of ${name} to end`)
+        } else if (files === (saved!.files ?? firstSeen)) {
+          pending = undefined
+        } else {
+          judged = files
+          await relaunchIfReady(name, entry, saved!.request, record!)
+          readAt = 0
+        }
       }
       await sleep(pollMs, undefined, { signal }).catch(() => undefined)
     }

@@ -10,16 +10,16 @@ import { logHandlers } from './logHandlers'
 import type { LogSubscriptions } from './logSubscriptions'
 import { settingsHandlers } from './settingsHandlers'
 import { taskHandlers } from './taskHandlers'
-import type { TaskRegistry } from './taskRegistry'
+import type { LaunchTaskParts } from './launchTasks'
 import type { RelaunchWatch } from './relaunchWatch'
 
-/** What the handlers share: the running tasks, the instance list's watcher, the log followers. */
-export interface ServiceParts {
-  tasks: TaskRegistry
+/**
+ * What the handlers share: the running tasks and what a launch tells (the same parts the relaunch
+ * watch launches with), the instance list's watcher, the log followers and console sessions.
+ */
+export interface ServiceParts extends LaunchTaskParts {
   watcher: InstanceWatcher
   logs: LogSubscriptions
-  /** Runs before a call changes instances, once its input is checked (the reconcile policy's). */
-  beforeChange: () => Promise<void>
   /** This process's relaunch-on-change watch, when it runs one. */
   files?: RelaunchWatch
   consoles: ConsoleSessions
@@ -28,14 +28,7 @@ export interface ServiceParts {
 /** Every channel's implementation, by channel name; each domain registers its own. */
 export function runtimeHandlers(parts: ServiceParts): ReadonlyMap<string, Handler> {
   return new Map([
-    ...instanceHandlers({
-      tasks: parts.tasks,
-      watcher: parts.watcher,
-      beforeChange: parts.beforeChange,
-      changed: () => void parts.watcher.refresh(),
-      saved: () => parts.files?.refresh(),
-      ...(parts.files ? { files: parts.files } : {})
-    }),
+    ...instanceHandlers(parts),
     ...logHandlers(parts.logs),
     ...consoleHandlers(parts.consoles),
     ...imageHandlers(parts.tasks),

@@ -48,6 +48,7 @@ export function createRuntimeService({ reconcile: policy = 'watch', deadVmInterv
   const consoles = createConsoleSessions({ output: (event) => events.emit('console:output', event), ended: (event) => events.emit('console:ended', event) })
   const beforeChange = policy === 'before-changes' ? reconcileQuietly : async () => undefined
   const watchMode = watchFiles ?? (policy === 'watch' ? 'all' : 'off')
+  // What a launch tells, the same for a call's launch and the watch's relaunch.
   const launchParts = { tasks, beforeChange, changed: () => void watcher.refresh(), saved: () => files?.refresh() }
   const files =
     watchMode === 'off'
@@ -58,7 +59,7 @@ export function createRuntimeService({ reconcile: policy = 'watch', deadVmInterv
           ...(watchMode === 'all' ? {} : { only: watchMode.only }),
           ...watchTiming
         })
-  const handlers = runtimeHandlers({ tasks, watcher, logs, consoles, beforeChange, ...(files ? { files } : {}) })
+  const handlers = runtimeHandlers({ ...launchParts, watcher, logs, consoles, ...(files ? { files } : {}) })
   const gaps = handlerGaps(handlers)
   if (gaps.missing.length > 0 || gaps.unknown.length > 0) {
     throw new Error(`the runtime service does not match the API: missing ${gaps.missing.join(', ') || 'none'}, unknown ${gaps.unknown.join(', ') || 'none'}`)

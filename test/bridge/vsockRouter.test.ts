@@ -138,11 +138,11 @@ describeWithPrograms(['socat'], 'the host-wide vsock listener for QEMU on /dev/v
       await addVsockRoute(paths.routes, 8, '/nonexistent/8.sock')
       process.kill(crashed.listener.pid, 'SIGKILL')
       await eventually(() => isProcessAlive(crashed.listener), (alive) => !alive)
-      expect(await reconcileVsockRouter(new Set([7]), paths)).toEqual({ pruned: [8], listener: 'started' })
+      expect(await reconcileVsockRouter(async (cid) => cid === 7, paths)).toEqual({ pruned: [8], listener: 'started' })
       const mended = await runningVsockRouter(paths)
       expect(mended?.pid).not.toBe(crashed.listener.pid)
-      expect(await reconcileVsockRouter(new Set([7]), paths)).toEqual({ pruned: [] })
-      expect(await reconcileVsockRouter(new Set(), paths)).toEqual({ pruned: [7], listener: 'stopped' })
+      expect(await reconcileVsockRouter(async (cid) => cid === 7, paths)).toEqual({ pruned: [] })
+      expect(await reconcileVsockRouter(async () => false, paths)).toEqual({ pruned: [7], listener: 'stopped' })
       expect(await runningVsockRouter(paths)).toBeUndefined()
     }, 60_000)
 
@@ -155,7 +155,8 @@ describeWithPrograms(['socat'], 'the host-wide vsock listener for QEMU on /dev/v
       await mkdir(paths.logs, { recursive: true })
       const lease = { id: 9, hostAddress: '127.0.0.1', guestAddress: '127.0.0.2' }
       const started = await startInstanceBridge({ name: 'kernel-vsock', serviceId: '7', testMode: false, lease, paths, decision: { transport: 'vhost-vsock', reason: '' } }, new UndoStack())
-      const record = { name: 'kernel-vsock', net: { id: lease.id }, bridge: { transport: 'vhost-vsock', process: started.process } } as unknown as InstanceRecord
+      const bridgeProcess = await started.process
+      const record = { name: 'kernel-vsock', net: { id: lease.id }, bridge: { transport: 'vhost-vsock', process: bridgeProcess } } as unknown as InstanceRecord
       try {
         expect(started.vsock).toEqual({ cid: 12, socket: paths.vsock })
         const router = vsockRouterPaths()
@@ -172,7 +173,7 @@ describeWithPrograms(['socat'], 'the host-wide vsock listener for QEMU on /dev/v
         await stopInstanceBridge(record, paths)
         expect(await listVsockRoutes(router.routes)).toEqual([])
         expect(await runningVsockRouter()).toBeUndefined()
-        expect(await isProcessAlive(started.process as NonNullable<typeof started.process>)).toBe(false)
+        expect(await isProcessAlive(bridgeProcess!)).toBe(false)
         expect(await isProcessAlive(listener as NonNullable<typeof listener>)).toBe(false)
       } finally {
         // Quiet for what is already gone; a failed check must not leave the bridge running.

@@ -7,7 +7,7 @@ import { describeWithPrograms } from '../support/prerequisites'
 import { envelope, runCli } from '../support/runCli'
 import { useTempDirs } from '../support/tempDirs'
 
-const PROGRAMS = ['qemu-img', 'qemu-system-x86_64', 'cloud-hypervisor', 'vhost-device-vsock', 'socat', 'mkfs.fat', 'fsck.fat', 'mcopy', 'ip', 'nft']
+const PROGRAMS = ['qemu-img', 'qemu-system-x86_64', 'cloud-hypervisor', 'vhost-device-vsock', 'socat', 'lz4', 'mkfs.fat', 'fsck.fat', 'mcopy', 'ip', 'nft']
 
 describeWithPrograms(['qemu-img'], 'bpvm doctor', () => {
   const tempDir = useTempDirs()

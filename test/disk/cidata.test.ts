@@ -1,3 +1,4 @@
+import { execa } from 'execa'
 import { mkdir, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -80,6 +81,29 @@ describe('cloud-init documents', () => {
     expect(doc).not.toHaveProperty('package_update')
     expect(doc).not.toHaveProperty('packages')
     expect(doc.runcmd).toContainEqual(['systemctl', 'enable', '--now', 'launch.service'])
+  })
+
+  it('user-data logs root in on the console (hvc0 only) and sets the viewer\'s window size there, before the service starts', async () => {
+    const doc = asCloudInit(userData({ docker: false, graceSeconds: 10 })) as UserDoc
+    const file = (path: string) => doc.write_files.find((f) => f.path === path)?.content ?? ''
+    expect(file('/etc/systemd/system/serial-getty@hvc0.service.d/bpvm-autologin.conf').split('\n')).toEqual([
+      '[Service]', 'Environment=TERM=xterm-256color', 'ExecStart=', 'ExecStart=-/sbin/agetty --autologin root --noclear %I $TERM', ''
+    ])
+    // Nothing for the serial port, whose getty keeps asking for a login.
+    expect(doc.write_files.map((f) => f.path).filter((path) => path.includes('ttyS0'))).toEqual([])
+    const sizeUnit = file('/etc/systemd/system/bpvm-console-size.service').split('\n')
+    expect(sizeUnit).toEqual(expect.arrayContaining(['ExecStart=/usr/local/lib/bpvm/console-size', 'BindsTo=dev-hvc0.device', 'After=dev-hvc0.device', 'WantedBy=multi-user.target']))
+    const script = file('/usr/local/lib/bpvm/console-size')
+    expect(script).toMatch(/= '?org\.bpvm\.console-size'? \]/)
+    expect(script).toContain('stty -F /dev/hvc0 rows "$rows" cols "$cols"')
+    await execa('sh', ['-n'], { input: script })
+    expect(doc.runcmd).toEqual([
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'enable', 'serial-getty@hvc0.service'],
+      ['sh', '-c', 'if [ -e /dev/hvc0 ]; then systemctl --no-block restart serial-getty@hvc0.service; fi'],
+      ['systemctl', 'enable', '--now', '--no-block', 'bpvm-console-size.service'],
+      ['systemctl', 'enable', '--now', 'launch.service']
+    ])
   })
 
   it('user-data with Docker: a package update, docker.io, its data root on the data disk, and the unit after docker.service', () => {

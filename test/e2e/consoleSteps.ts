@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core'
 import { expect } from 'vitest'
 import { instanceRow, openView, waitForText } from './appPage'
 import { VIEWPORT } from './chromium'
+import { screenshot } from './viewScreenshots'
 
 // Keys reach the guest's shell over a TCG guest's virtio console: allow for a slow machine.
 const SHELL_MS = 60_000
@@ -38,6 +39,10 @@ export async function useConsole(browser: Browser, page: Page, serverUrl: string
   await page.keyboard.press('Enter')
   await page.keyboard.type('echo marker-$((40000 + 4321))\n')
   await waitForText(rows(page), /marker-44321/, SHELL_MS)
+  await page.keyboard.type('uname -sr; echo "uid $(id -u)"\n')
+  await waitForText(rows(page), /uid 0/, SHELL_MS)
+  // The theme the view screenshots left it in (dark).
+  expect((await screenshot(page, 'console-dark')).subarray(1, 4).toString()).toBe('PNG')
 
   const before = await sttySize(page, 'large')
   await page.setViewportSize({ width: 900, height: 560 })

@@ -23,8 +23,6 @@ const RESTING_POINTER = { x: 1, y: 1 }
  */
 export async function viewScreenshots(page: Page, ready: Record<ViewName, () => Promise<void>>): Promise<Screenshots> {
   const shots: Partial<Screenshots> = {}
-  const save = process.env[SCREENSHOTS_ENV] === '1'
-  if (save) await mkdir(SCREENSHOT_DIR, { recursive: true })
   for (const theme of THEMES) {
     await openView(page, 'Settings')
     await page.getByLabel('Theme', { exact: true }).selectOption(theme)
@@ -34,10 +32,18 @@ export async function viewScreenshots(page: Page, ready: Record<ViewName, () => 
       await ready[view]()
       // No hover effect on the link just clicked.
       await page.mouse.move(RESTING_POINTER.x, RESTING_POINTER.y)
-      const png = await page.screenshot({ animations: 'disabled' })
-      shots[`${view}-${theme}`] = png
-      if (save) await writeFile(join(SCREENSHOT_DIR, `${view}-${theme}.png`), png)
+      shots[`${view}-${theme}`] = await screenshot(page, `${view}-${theme}`)
     }
   }
   return shots as Screenshots
+}
+
+/** The page as it is now, also written to docs/screenshots/NAME.png when screenshots are asked for. */
+export async function screenshot(page: Page, name: string): Promise<Buffer> {
+  const png = await page.screenshot({ animations: 'disabled' })
+  if (process.env[SCREENSHOTS_ENV] === '1') {
+    await mkdir(SCREENSHOT_DIR, { recursive: true })
+    await writeFile(join(SCREENSHOT_DIR, `${name}.png`), png)
+  }
+  return png
 }

@@ -6,12 +6,14 @@ import { execa } from 'execa'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { appDirs } from '../../src/main/runtime/appDirs'
 import { buildDevGuest, type DevGuestBuild, type DevGuestPhase } from '../../src/main/runtime/image/devGuest/buildDevGuest'
+import { devGuestCmdline } from '../../src/main/runtime/image/devGuest/devGuestLayout'
+import { hasPvhEntry } from '../../src/main/runtime/image/devGuest/kernelImage'
 import { describeWithPrograms } from '../support/prerequisites'
 import { BUILD_PROGRAMS } from './devGuestFixtures'
 
 const BUILD_MS = 180_000
 
-describeWithPrograms([...BUILD_PROGRAMS, 'cpio'], 'building the dev guest from Debian packages', () => {
+describeWithPrograms([...BUILD_PROGRAMS, 'cpio', 'lz4'], 'building the dev guest from Debian packages', () => {
   // Under the run's BPVM_HOME, but a cache of its own: the first build here is always a real one.
   const cacheDir = join(appDirs().cache, `build-test-${randomBytes(4).toString('hex')}`)
   const imagesDir = join(cacheDir, 'images', 'dev')
@@ -35,7 +37,7 @@ describeWithPrograms([...BUILD_PROGRAMS, 'cpio'], 'building the dev guest from D
     expect(phases).toEqual(['resolve', 'download', 'unpack', 'modules', 'initramfs', 'publish'])
     const { manifest } = first
     expect(first.dir).toBe(join(imagesDir, manifest.hash))
-    expect((await readdir(first.dir)).sort()).toEqual(['initramfs-relay.img', 'initramfs.img', 'manifest.json', 'vmlinuz'])
+    expect((await readdir(first.dir)).sort()).toEqual(['initramfs-relay.img', 'initramfs.img', 'manifest.json', 'vmlinux', 'vmlinuz'])
     expect(JSON.parse(await readFile(join(first.dir, 'manifest.json'), 'utf8'))).toEqual(manifest)
     expect((await readdir(imagesDir)).filter((name) => !name.startsWith('.'))).toEqual([manifest.hash])
 
@@ -43,9 +45,16 @@ describeWithPrograms([...BUILD_PROGRAMS, 'cpio'], 'building the dev guest from D
     expect(manifest.packages.kernel.name).toBe(`linux-image-${manifest.kernelRelease}`)
     expect(manifest.packages.busybox.name).toBe('busybox-static')
     expect(manifest.packages.relay.map((p) => p.name)).toEqual(expect.arrayContaining(['socat', 'libc6']))
-    // A bzImage carries "HdrS" at 0x202.
-    expect((await readFile(first.kernel)).subarray(0x202, 0x206).toString('latin1')).toBe('HdrS')
-    expect(first.cmdline).toMatch(/^console=ttyS0 panic=-1 .*bpvm\.grace=10/)
+    // Debian's bzImage unpacked (its payload is lz4) into the ELF vmlinux, entered at its PVH entry point.
+    expect(manifest.kernelEntry).toEqual({ entry: 'pvh' })
+    expect(first.kernel).toBe(join(first.dir, 'vmlinux'))
+    await expect(hasPvhEntry(first.kernel)).resolves.toBe(true)
+    expect(manifest.files.kernel.bytes).toBeGreaterThan(20 * 1024 * 1024)
+    // The package's bzImage stays beside it ("HdrS" at 0x202).
+    expect(first.bzImage).toBe(join(first.dir, 'vmlinuz'))
+    expect((await readFile(first.bzImage!)).subarray(0x202, 0x206).toString('latin1')).toBe('HdrS')
+    expect(first.cmdline).toMatch(/^console=ttyS0 panic=-1 .*cryptomgr\.notests .*bpvm\.grace=10/)
+    expect(first.cmdline).toBe(devGuestCmdline())
   }, BUILD_MS)
 
   it('puts busybox, the init and the chosen modules in the initramfs, each module after what it needs', async () => {

@@ -1,30 +1,22 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { execa, type ResultPromise } from 'execa'
 import { expect, it, vi } from 'vitest'
 import { useLifecycleHost } from '../support/lifecycleHost'
 import { describeAsRoot, describeWithPrograms } from '../support/prerequisites'
-import { cliCommand, envelope, repoRoot } from '../support/runCli'
+import { consoleOnPty, type ConsoleOnPty } from '../support/consolePty'
+import { envelope } from '../support/runCli'
 
 const SERVICE = `#!/bin/sh
 echo "svc: started"
 while :; do sleep 1; done
 `
 
-/** `bpvm console NAME` on a terminal of its own (a pty, driven as a person would: keys, a window resize). */
-function consoleOnPty(home: string, name: string): { output: () => string; keys: (text: string) => void; resize: (rows: number, cols: number) => void; done: ResultPromise } {
-  const [node, args] = cliCommand(['console', name])
-  const run = execa('/usr/bin/python3', [join(repoRoot, 'test', 'support', 'ptyDriver.py'), '24', '80', '--', node, ...args], {
-    cwd: repoRoot,
-    env: { BPVM_HOME: home, TERM: 'xterm-256color' },
-    stdin: 'pipe',
-    reject: false,
-    timeout: 120_000
-  })
-  let output = ''
-  run.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  const send = (action: unknown): void => void run.stdin?.write(`${JSON.stringify(action)}\n`)
-  return { output: () => output, keys: (text) => send({ keys: text }), resize: (rows, cols) => send({ resize: [rows, cols] }), done: run }
+/** Types into a viewer, waits for the answer on its screen, then leaves with Ctrl-]. */
+async function typeThenLeave(viewer: ConsoleOnPty, keys: string, answer: string): Promise<void> {
+  viewer.keys(keys)
+  await vi.waitFor(() => expect(viewer.output()).toContain(answer), { timeout: 30_000, interval: 200 })
+  viewer.keys('\u001d')
+  await viewer.done
 }
 
 describeAsRoot('the interactive console (QEMU, TCG, dev guest, in a network namespace)', () => {
@@ -65,10 +57,18 @@ describeAsRoot('the interactive console (QEMU, TCG, dev guest, in a network name
       expect((await waitForStatus(cli, 'shell', 'Running', 5_000)).status).toBe('Running')
       const again = consoleOnPty(home, 'shell')
       await vi.waitFor(() => expect(again.output()).toContain('from-second-42'), { timeout: 30_000 })
-      again.keys('echo again-$((2 + 3))\r')
-      await vi.waitFor(() => expect(again.output()).toContain('again-5'), { timeout: 30_000, interval: 200 })
-      again.keys('\u001d')
-      await again.done
+      await typeThenLeave(again, 'echo again-$((2 + 3))\r', 'again-5')
+
+      // A killed hub is started again by the next reconcile; the guest's shell is still there.
+      const recordFile = join(instanceDir('shell'), 'instance.json')
+      const hub = JSON.parse(await readFile(recordFile, 'utf8')).console.process as { pid: number }
+      process.kill(hub.pid, 'SIGKILL')
+      expect((await cli(['reconcile'])).stdout).toContain('started the dead console hubs of shell again')
+      expect(JSON.parse(await readFile(recordFile, 'utf8')).console.process.pid).not.toBe(hub.pid)
+      const restarted = consoleOnPty(home, 'shell')
+      await vi.waitFor(() => expect(restarted.output()).toContain("attached to shell's console"), { timeout: 30_000 })
+      await typeThenLeave(restarted, 'echo hub-$((3 * 5))\r', 'hub-15')
+      expect(await readFile(join(instanceDir('shell'), 'logs', 'launch.log'), 'utf8')).toMatch(/reconcile: the console hub \(pid \d+\) had died while the VM runs; started again as pid \d+/)
 
       // The serial log has the guest's boot and the service, and nothing typed at the console.
       const serial = await readFile(join(instanceDir('shell'), 'logs', 'guest.log'), 'utf8')

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { beforeAll, expect, it } from 'vitest'
+import { beforeAll, expect, it, vi } from 'vitest'
+import { consoleOnPty } from '../support/consolePty'
 import { DEBIAN_BUILD_PROGRAMS, sharedDebianImage } from '../support/debianImage'
 import { useLifecycleHost, type Cli } from '../support/lifecycleHost'
 import { describeAsRoot, describeWithPrograms } from '../support/prerequisites'
@@ -24,7 +25,7 @@ while :; do sleep 1; done
 `
 
 describeAsRoot('launching the Debian cloud image (QEMU, TCG, cloud-init from bpvm\'s CIDATA, in a network namespace)', () => {
-  describeWithPrograms(['qemu-system-x86_64', 'qemu-img', 'ip', 'nft', 'apt-get', 'dpkg-deb', 'depmod', ...DEBIAN_BUILD_PROGRAMS], 'launch --image debian', () => {
+  describeWithPrograms(['qemu-system-x86_64', 'qemu-img', 'ip', 'nft', 'apt-get', 'dpkg-deb', 'depmod', '/usr/bin/python3', ...DEBIAN_BUILD_PROGRAMS], 'launch --image debian', () => {
     const lifecycle = useLifecycleHost('debian')
     // The namespaces have no way out: the image is built from the mirror beforehand.
     beforeAll(() => sharedDebianImage(), 600_000)
@@ -33,6 +34,33 @@ describeAsRoot('launching the Debian cloud image (QEMU, TCG, cloud-init from bpv
       lifecycle.launchArgs(work, name).map((arg) => (arg === 'dev' ? 'debian' : arg === '256M' ? '768M' : arg)).concat(extra)
 
     const guestLog = (name: string): Promise<string> => readFile(join(lifecycle.instanceDir(name), 'logs', 'guest.log'), 'utf8')
+
+    /** `bpvm console NAME` logs root in without a password: a command typed is run, a resize is seen; the serial log gets none of it. */
+    async function expectRootConsole(name: string, marker: number): Promise<void> {
+      const viewer = consoleOnPty(lifecycle.home, name)
+      try {
+        await vi.waitFor(() => expect(viewer.output()).toContain(`attached to ${name}'s console`), { timeout: 30_000 })
+        // The getty may still be starting again with its autologin: Enter until root's prompt shows.
+        await vi.waitFor(
+          () => {
+            viewer.keys('\r')
+            expect(viewer.output()).toMatch(/root@[\w.-]+:[^#\n]*# /)
+          },
+          { timeout: 120_000, interval: 2_000 }
+        )
+        viewer.keys(`echo marker-$((${marker} + 1))\r`)
+        await vi.waitFor(() => expect(viewer.output()).toContain(`marker-${marker + 1}`), { timeout: 60_000, interval: 500 })
+        viewer.resize(33, 97)
+        await new Promise((r) => setTimeout(r, 1_000))
+        viewer.keys('stty size; id -un\r')
+        await vi.waitFor(() => expect(viewer.output()).toMatch(/33 97\s+root/), { timeout: 60_000, interval: 500 })
+        viewer.keys('\u001d')
+        expect((await viewer.done).exitCode).toBe(0)
+      } finally {
+        viewer.done.kill()
+      }
+      expect(await guestLog(name)).not.toContain(`marker-${marker + 1}`)
+    }
 
     async function down(cli: Cli, name: string): Promise<void> {
       expect(envelope(await cli(['down', name, '--json']))).toMatchObject({ ok: true, value: { name, stopped: 'graceful', status: 'Finished' } })
@@ -56,6 +84,7 @@ describeAsRoot('launching the Debian cloud image (QEMU, TCG, cloud-init from bpv
       // The user-data, as the guest's own cloud-init validates it.
       expect(log).toMatch(/svc: schema exit 0: Valid cloud-config: system userdata/)
       expect(log).toMatch(/Cloud-init v\. \S+ finished at/)
+      await expectRootConsole('deb', 41000)
       await down(cli, 'deb')
       await lifecycle.expectNothingLeft(ns, 'deb')
 
@@ -66,6 +95,8 @@ describeAsRoot('launching the Debian cloud image (QEMU, TCG, cloud-init from bpv
       expect(again).not.toMatch(/Cloud-init v\. \S+ running/)
       expect(again).toContain('svc: data before [boot ]')
       expect(again).toContain('svc: ping 172.30.0.1 ok')
+      // Without cloud-init this boot: systemd reads the drop-in written by the first.
+      await expectRootConsole('deb', 52000)
       expect(await readFile(join(lifecycle.instanceDir('deb'), 'logs', 'launch.log'), 'utf8')).toContain('booting without it')
       await down(cli, 'deb')
       await lifecycle.expectNothingLeft(ns, 'deb')

@@ -87,11 +87,14 @@ describeAsRoot('instance faults through the CLI (QEMU, TCG, dev guest, in a netw
       await expectNothingLeft(ns, 'twin')
     })
 
-    it('Ctrl-C during a launch cancels its task through the service, which undoes every step', async () => {
+    it.each([
+      ['Ctrl-C', 'SIGINT', 'interrupted'],
+      ['SIGTERM', 'SIGTERM', 'terminated']
+    ] as const)('%s during a launch cancels its task through the service, which undoes every step', async (_how, signal, name) => {
       const { ns, work } = await host(SERVICE)
-      const [node, args] = cliCommand(launchArgs(work, 'interrupted'))
+      const [node, args] = cliCommand(launchArgs(work, name))
       const launching = execa('ip', ['netns', 'exec', ns, node, ...args], { env: { BPVM_HOME: home }, reject: false, cwd: process.cwd() })
-      const launchLog = join(instanceDir('interrupted'), 'logs', 'launch.log')
+      const launchLog = join(instanceDir(name), 'logs', 'launch.log')
       const deadline = Date.now() + 60_000
       // Interrupted once the disks are being built: the lease and the record exist by then.
       while (!(await readFile(launchLog, 'utf8').catch(() => '')).includes(' disks: ') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
@@ -101,7 +104,7 @@ describeAsRoot('instance faults through the CLI (QEMU, TCG, dev guest, in a netw
       expect(String(ended.stderr)).toContain('bpvm: cancelling the launch')
       expect(JSON.parse(String(ended.stdout))).toMatchObject({ ok: false, error: { code: 'CANCELLED' } })
       await expectNetworkClean(ns)
-      expect(JSON.parse(await readFile(join(instanceDir('interrupted'), 'instance.json'), 'utf8'))).toMatchObject({ phase: 'stopped', outcome: { status: 'Error' } })
+      expect(JSON.parse(await readFile(join(instanceDir(name), 'instance.json'), 'utf8'))).toMatchObject({ phase: 'stopped', outcome: { status: 'Error' } })
     })
   })
 })

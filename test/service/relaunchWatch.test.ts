@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { instancePaths } from '../../src/main/runtime/instance/instanceRecord'
-import { readSavedLaunch, saveLaunch, setWatch } from '../../src/main/runtime/instance/savedLaunch'
+import { readSavedLaunch, recordLaunchedFiles, saveLaunch, setWatch } from '../../src/main/runtime/instance/savedLaunch'
 import { checkBinaryComplete, fingerprintServiceFiles } from '../../src/main/runtime/instance/serviceFiles'
 import type { StartedRelaunch } from '../../src/service/launchTasks'
 import { createRelaunchWatch, type RelaunchWatch } from '../../src/service/relaunchWatch'
@@ -48,7 +48,7 @@ describe('relaunch on change', () => {
       const saved = (await readSavedLaunch(name))!
       launched.push(await readFile(saved.request.binary))
       const end = outcome()
-      if (end.ok) await saveLaunch(name, { ...saved, files: await fingerprintServiceFiles(saved.request.binary, saved.request.keystore) })
+      if (end.ok) await recordLaunchedFiles(name, await fingerprintServiceFiles(saved.request.binary, saved.request.keystore))
       return { task: { id: 't', kind: 'relaunch', title: `Relaunch ${name}`, target: name, state: 'running', startedAt: '' } as TaskInfo, ended: Promise.resolve(end.ok ? { ok: true } : { ok: false, error: { code: 'VMM_EXITED', message: end.message ?? 'failed' } }) }
     })
     return { relaunch, launched }
@@ -155,5 +155,39 @@ describe('relaunch on change', () => {
     const after = watch(relaunch)
     await vi.waitFor(() => expect(relaunch).toHaveBeenCalledTimes(1), { timeout: 10_000 })
     await vi.waitFor(() => expect(stateOf(after, 'restarted')).toMatch(/^watching /), { timeout: 10_000 })
+  })
+
+  it('keeps a watch turned off while a relaunch ran: the relaunch records only the files it launched', async () => {
+    const { binary, keystore } = await instance('toggled')
+    await writeFile(binary, await readFile('/bin/false'))
+    // The watch is turned off after the relaunch read the saved launch and before it recorded its files.
+    await setWatch('toggled', false)
+    const launched = await fingerprintServiceFiles(binary, keystore)
+    await recordLaunchedFiles('toggled', launched)
+    const saved = (await readSavedLaunch('toggled'))!
+    expect(saved.watch).toBe(false)
+    expect(saved.files).toBe(launched)
+    await expect(recordLaunchedFiles('never-launched', launched)).rejects.toMatchObject({ code: 'NO_SAVED_LAUNCH' })
+  })
+
+  it('waits while the instance is being launched, and takes the files that launch saved as no change', async () => {
+    // Saved by an earlier launch; this process's own launch has begun with newer files.
+    const { binary, keystore } = await instance('launching', { phase: 'launching' })
+    await writeFile(binary, await readFile('/bin/false'))
+    const { relaunch } = fakeRelaunch()
+    const w = watch(relaunch)
+    await vi.waitFor(() => expect(w.stateOf('launching')?.state).toBe('a change: waiting for the launch of launching to end'), { timeout: 10_000 })
+    await sleep(600)
+    expect(relaunch).not.toHaveBeenCalled()
+    // The launch ends: its record runs and it saved the files it took.
+    const saved = (await readSavedLaunch('launching'))!
+    await saveLaunch('launching', { ...saved, files: await fingerprintServiceFiles(binary, keystore) })
+    await writeFile(instancePaths('launching').record, JSON.stringify(recordFixture('launching', 7)))
+    await vi.waitFor(() => expect(w.stateOf('launching')?.state).toMatch(/^watching/), { timeout: 10_000 })
+    await sleep(600)
+    expect(relaunch).not.toHaveBeenCalled()
+    // A change after it relaunches as ever.
+    await writeFile(binary, await readFile('/bin/true'))
+    await vi.waitFor(() => expect(relaunch).toHaveBeenCalledTimes(1), { timeout: 10_000 })
   })
 })

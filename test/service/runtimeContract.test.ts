@@ -68,7 +68,8 @@ describe('the runtime service against the API contract', () => {
       watcher: createInstanceWatcher({ read: async () => [], emit: () => undefined }),
       logs: createLogSubscriptions(() => undefined),
       consoles: createConsoleSessions({ output: () => undefined, ended: () => undefined }),
-      beforeChange: async () => undefined
+      beforeChange: async () => undefined,
+      changed: () => undefined
     }
     const handlers = runtimeHandlers(parts)
     expect(handlerGaps(handlers)).toEqual({ missing: [], unknown: [] })

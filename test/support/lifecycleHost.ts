@@ -12,8 +12,11 @@ import { useTempDirs } from './tempDirs'
  * default route (and no way out), a BPVM_HOME of the test file's own, and a service to launch.
  */
 
-/** Runs `bpvm <args>` in the test's namespace; `within` is a command put between the two, e.g. `unshare -m …`. */
-export type Cli = (args: readonly string[], within?: readonly string[]) => Promise<CliRun>
+/**
+ * Runs `bpvm <args>` in the test's namespace; `within` is a command put between the two, e.g.
+ * `unshare -m …`; `timeoutMs` as for runCli.
+ */
+export type Cli = (args: readonly string[], within?: readonly string[], timeoutMs?: number) => Promise<CliRun>
 
 export interface LifecycleHost {
   ns: string
@@ -64,7 +67,7 @@ export function useLifecycleHost(label: string) {
     await mkdir(join(work, 'keystore', 'sr25519'), { recursive: true })
     await writeFile(join(work, 'keystore', 'sr25519', 'key-1'), 'secret')
     await writeFile(join(work, 'service.sh'), service, { mode: 0o755 })
-    const cli: Cli = (args, within = []) => runCli(args, { prefix: ['ip', 'netns', 'exec', ns, ...within], env: { BPVM_HOME: home } })
+    const cli: Cli = (args, within = [], timeoutMs) => runCli(args, { prefix: ['ip', 'netns', 'exec', ns, ...within], env: { BPVM_HOME: home }, ...(timeoutMs === undefined ? {} : { timeoutMs }) })
     clis.push(cli)
     return { ns, work, cli }
   }

@@ -22,6 +22,8 @@ export interface CliRunOptions {
   prefix?: readonly string[]
   /** Variables to set or override. */
   env?: Record<string, string>
+  /** How long the CLI may run before it is stopped (SIGTERM); 60 s unless given. */
+  timeoutMs?: number
 }
 
 /** Runs `bpvm <args>` from source and collects everything it printed. */
@@ -29,7 +31,7 @@ export async function runCli(args: readonly string[], options: CliRunOptions = {
   const [node, nodeArgs] = cliCommand(args)
   const prefix = options.prefix ?? []
   const [file, fileArgs] = prefix.length > 0 ? [prefix[0] ?? '', [...prefix.slice(1), node, ...nodeArgs]] : [node, nodeArgs]
-  const result = await execa(file, fileArgs, { cwd: repoRoot, reject: false, stdin: 'ignore', timeout: 60_000, ...(options.env ? { env: options.env } : {}) })
+  const result = await execa(file, fileArgs, { cwd: repoRoot, reject: false, stdin: 'ignore', timeout: options.timeoutMs ?? 60_000, ...(options.env ? { env: options.env } : {}) })
   const stderr = String(result.stderr)
   return {
     exitCode: result.exitCode ?? -1,

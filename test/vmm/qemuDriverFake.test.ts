@@ -40,6 +40,18 @@ describe('QEMU driver against a stand-in QEMU', () => {
     expect((error as Error).message).toMatch(/exited with code 1 while its QMP session was being set up: qemu-system-x86_64: error: failed to set MSR/)
   })
 
+  it('waits past five seconds for a QEMU slow to answer its first command, as one starting on a busy host is', async () => {
+    const vm = await launch('slow-capabilities-6000')
+    expect(await vm.state()).toBe('paused')
+  }, 20_000)
+
+  it('gives up on a QEMU that does not answer within the set-up time, naming the command and the time, leaving nothing running', async () => {
+    const error = await launch('slow-capabilities-3000', { setupTimeoutMs: 500 }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'QMP_TIMEOUT', message: 'QEMU did not answer qmp_capabilities within 500 ms' })
+    const left = await execa('pgrep', ['-f', 'qemuFake.mjs slow-capabilities-3000'], { reject: false })
+    expect(left.stdout).toBe('')
+  })
+
   it("reports QEMU's run state", async () => {
     const vm = await launch('plain')
     expect(await vm.state()).toBe('paused')

@@ -12,7 +12,19 @@ if (!path) {
 
 const send = (socket, message) => socket.write(`${JSON.stringify(message)}\r\n`)
 
-function answer(socket, { execute, id }) {
+// `slow-capabilities-MS`: answers qmp_capabilities after MS, as a QEMU still realizing its
+// devices on a busy host does.
+const slowCapabilitiesMs = Number(/^slow-capabilities-(\d+)$/.exec(mode)?.[1] ?? 0)
+
+function answer(socket, message) {
+  if (message.execute === 'qmp_capabilities' && slowCapabilitiesMs > 0) {
+    setTimeout(() => reply(socket, message), slowCapabilitiesMs)
+    return
+  }
+  reply(socket, message)
+}
+
+function reply(socket, { execute, id }) {
   if (execute === 'qmp_capabilities' && mode === 'die-on-capabilities') {
     process.stderr.write('qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69\n')
     process.exit(1)

@@ -75,16 +75,29 @@ function launchSpecOf(options: LaunchOptions): LaunchSpec {
   }
 }
 
-/** Ctrl-C during a launch cancels it, and the launch undoes what it made; a second Ctrl-C exits at once. */
+/**
+ * Ctrl-C (or SIGTERM, as from `timeout` or a service manager) during a launch cancels it, and the
+ * launch undoes what it made; a second signal exits at once.
+ */
 function cancelOnInterrupt(what: 'launch' | 'relaunch'): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController()
-  const onInterrupt = (): void => {
-    if (controller.signal.aborted) process.exit(130)
-    process.stderr.write(`bpvm: cancelling the ${what} (Ctrl-C again quits at once; \`bpvm reconcile\` cleans up after that)\n`)
+  const onSignal = (name: 'SIGINT' | 'SIGTERM'): void => {
+    if (controller.signal.aborted) process.exit(name === 'SIGINT' ? 130 : 143)
+    const again = name === 'SIGINT' ? 'Ctrl-C' : 'a second SIGTERM'
+    process.stderr.write(`bpvm: cancelling the ${what} (${again} quits at once; \`bpvm reconcile\` cleans up after that)\n`)
     controller.abort()
   }
+  const onInterrupt = (): void => onSignal('SIGINT')
+  const onTerminate = (): void => onSignal('SIGTERM')
   process.on('SIGINT', onInterrupt)
-  return { signal: controller.signal, dispose: () => void process.off('SIGINT', onInterrupt) }
+  process.on('SIGTERM', onTerminate)
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onInterrupt)
+      process.off('SIGTERM', onTerminate)
+    }
+  }
 }
 
 /**

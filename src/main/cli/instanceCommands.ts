@@ -50,6 +50,7 @@ function describeReconcile(r: ReconcileReport): string {
     ...(r.removedRulesOf.length ? [`removed the rules of ${r.removedRulesOf.join(', ')}`] : []),
     ...(r.killedVmms.length ? [`stopped stray VMM, bridge or vsock-daemon processes ${r.killedVmms.join(', ')}`] : []),
     ...(r.restartedBridges.length ? [`started the dead bridges of ${r.restartedBridges.join(', ')} again`] : []),
+    ...(r.restartedConsoles.length ? [`started the dead console hubs of ${r.restartedConsoles.join(', ')} again`] : []),
     ...(r.vsockRouter ? [describeVsockRouter(r.vsockRouter)] : [])
   ]
   const live = r.live.length ? `Running: ${r.live.join(', ')}.` : 'No instance is running.'

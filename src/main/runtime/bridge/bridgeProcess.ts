@@ -1,6 +1,6 @@
 import { nodeEntryCommand } from '../nodeEntry'
 import { socketAnswers } from '../vmm/staleSocket'
-import { VmmProcess, stopDetachedVmm } from '../vmm/vmmProcess'
+import { HELPER_READY_TIMEOUT_MS, VmmProcess, stopDetachedVmm } from '../vmm/vmmProcess'
 import type { ProcessIdentity } from '../state/processIdentity'
 import { bridgeFiles } from './bridgeFiles'
 
@@ -36,7 +36,7 @@ export async function startBridge(dir: string, logPath: string): Promise<VmmProc
     stderrPath: logPath,
     socketPath: socket,
     isReady: () => socketAnswers(socket),
-    readyTimeoutMs: 15_000
+    readyTimeoutMs: HELPER_READY_TIMEOUT_MS
   })
 }
 

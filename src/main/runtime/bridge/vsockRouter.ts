@@ -11,7 +11,7 @@ import { withFileLock } from '../state/fileLock'
 import { parseJsonWith } from '../state/parseJson'
 import { isProcessAlive, type ProcessIdentity } from '../state/processIdentity'
 import { stderrTail } from '../vmm/stderrTail'
-import { stopDetachedVmm, VmmProcess } from '../vmm/vmmProcess'
+import { HELPER_READY_TIMEOUT_MS, stopDetachedVmm, VmmProcess } from '../vmm/vmmProcess'
 import { BRIDGE_VSOCK_PORT } from './bridgeContract'
 import { addVsockRoute, listVsockRoutes, removeVsockRoute } from './vsockRoutes'
 
@@ -111,7 +111,7 @@ async function startUnlocked(paths: VsockRouterPaths): Promise<{ identity: Requi
       stdoutPath: paths.log,
       stderrPath: paths.log,
       isReady: () => loggedSince(paths.log, offset, SOCAT_VSOCK_LISTENING),
-      readyTimeoutMs: 5_000
+      readyTimeoutMs: HELPER_READY_TIMEOUT_MS
     })
     await writeJsonAtomic(paths.record, listener.identity)
     return { identity: listener.identity, started: true }
@@ -172,16 +172,18 @@ export interface VsockRouterReconcile {
 }
 
 /**
- * After a crash: keeps the routes of `keep` (the CIDs of the instances not stopped), removes the
- * others, and runs the listener exactly when a route is left.
+ * After a crash: keeps the routes `keep` answers yes for (the CIDs of the instances not stopped),
+ * removes the others, and runs the listener exactly when a route is left. `keep` is asked under
+ * the router's lock, the one a launch opens its route under, so it can look at the instances as
+ * they are then.
  */
-export async function reconcileVsockRouter(keep: ReadonlySet<number>, paths = vsockRouterPaths()): Promise<VsockRouterReconcile> {
+export async function reconcileVsockRouter(keep: (cid: number) => Promise<boolean>, paths = vsockRouterPaths()): Promise<VsockRouterReconcile> {
   const present = await listVsockRoutes(paths.routes)
   if (present.length === 0 && (await readRouter(paths)) === undefined) return { pruned: [] }
   return locked(paths, async () => {
     const pruned: number[] = []
     for (const cid of await listVsockRoutes(paths.routes)) {
-      if (keep.has(cid)) continue
+      if (await keep(cid)) continue
       await removeVsockRoute(paths.routes, cid)
       pruned.push(cid)
     }

@@ -1,7 +1,7 @@
 import { nodeEntryCommand } from '../nodeEntry'
 import type { ProcessIdentity } from '../state/processIdentity'
 import { socketAnswers } from '../vmm/staleSocket'
-import { VmmProcess, stopDetachedVmm } from '../vmm/vmmProcess'
+import { HELPER_READY_TIMEOUT_MS, VmmProcess, stopDetachedVmm } from '../vmm/vmmProcess'
 
 /** How to run the hub with this Node; the instance's state directory is its one argument. */
 export function consoleHubCommand(dir: string): { program: string; args: string[]; env: Record<string, string> } {
@@ -16,7 +16,7 @@ export async function startConsoleHub(dir: string, hubSocket: string, logPath: s
     stderrPath: logPath,
     socketPath: hubSocket,
     isReady: () => socketAnswers(hubSocket),
-    readyTimeoutMs: 15_000
+    readyTimeoutMs: HELPER_READY_TIMEOUT_MS
   })
 }
 

@@ -9,6 +9,8 @@ import {
   RELAY_META_KEY,
   SERVICE_DISK_LABEL
 } from './guestLayout'
+import { consoleRunCommands, consoleWriteFiles } from './guestConsole'
+import { unitFile } from './systemdUnit'
 import { GUEST_RUN_SERVICE, GUEST_SERVICE_EXITED, GUEST_WAIT_FOR_ROUTE, runServiceScript, serviceExitedScript, waitForRouteScript } from './guestServiceScripts'
 
 /** Checked network and identity settings for one guest. */
@@ -63,15 +65,6 @@ export function networkConfig(config: CidataConfig): string {
       }
     }
   })
-}
-
-type UnitSections = Record<string, Array<[string, string]>>
-
-function unitFile(sections: UnitSections): string {
-  return Object.entries(sections)
-    .map(([name, keys]) => [`[${name}]`, ...keys.map(([k, v]) => `${k}=${v}`)].join('\n'))
-    .join('\n\n')
-    .concat('\n')
 }
 
 /**
@@ -160,6 +153,7 @@ function userDataConfig(options: UserDataOptions): Record<string, unknown> {
       { path: GUEST_RUN_SERVICE, permissions: '0755', content: runServiceScript() },
       { path: GUEST_SERVICE_EXITED, permissions: '0755', content: serviceExitedScript() },
       { path: GUEST_WAIT_FOR_ROUTE, permissions: '0755', content: waitForRouteScript() },
+      ...consoleWriteFiles(),
       ...(options.bridgeRelay ? [{ path: `/etc/systemd/system/${RELAY_UNIT}`, permissions: '0644', content: bridgeRelayUnit(options.bridgeRelay) }] : []),
       // Docker's images and volumes live on the data disk, not the root image.
       ...(options.docker ? [{ path: '/etc/docker/daemon.json', permissions: '0644', content: `${JSON.stringify({ 'data-root': `${GUEST_DATA_MOUNT}/docker` }, null, 2)}\n` }] : [])
@@ -168,6 +162,7 @@ function userDataConfig(options: UserDataOptions): Record<string, unknown> {
     ...(options.docker ? { package_update: true } : {}),
     runcmd: [
       ['systemctl', 'daemon-reload'],
+      ...consoleRunCommands(),
       ['systemctl', 'enable', '--now', 'launch.service']
     ]
   }

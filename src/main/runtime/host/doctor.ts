@@ -30,6 +30,7 @@ const PROGRAMS: ProgramSpec[] = [
   { program: 'qemu-system-x86_64', purpose: 'runs the micro-VMs where cloud-hypervisor is absent, and the dev guest under software emulation', required: false, install: { apt: 'qemu-system-x86' }, versionArgs: ['--version'] },
   { program: VHOST_DEVICE_VSOCK, purpose: "gives QEMU guests vsock, their way to the manager bridge (without it: a relay over the VM network)", required: false, install: { manual: VHOST_DEVICE_VSOCK_HINT }, versionArgs: ['--version'] },
   { program: 'socat', purpose: "listens on the host's vsock for QEMU guests on /dev/vhost-vsock (their way to the manager bridge)", required: false, install: { apt: 'socat' }, versionArgs: ['-V'], versionPattern: /socat version/ },
+  { program: 'lz4', purpose: "unpacks the dev guest's kernel when it is built, so it boots at its PVH entry point (about 0.3 s sooner under software emulation)", required: false, install: { apt: 'lz4' }, versionArgs: ['--version'], versionPattern: /LZ4 command line/ },
   { program: 'mkfs.fat', purpose: 'cross-checks FAT images (tests, debugging)', required: false, install: { apt: 'dosfstools' }, versionArgs: [NO_SUCH_DEVICE], versionPattern: /^mkfs\.fat \d/ },
   { program: 'fsck.fat', purpose: 'verifies FAT images (tests, debugging)', required: false, install: { apt: 'dosfstools' }, versionArgs: ['-n', NO_SUCH_DEVICE], versionPattern: /^fsck\.fat \d/ },
   { program: 'mcopy', purpose: 'reads files back from FAT images (tests, debugging)', required: false, install: { apt: 'mtools' }, versionArgs: ['--version'] }

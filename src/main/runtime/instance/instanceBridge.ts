@@ -86,7 +86,11 @@ export interface InstanceBridgeRequest {
 }
 
 export interface StartedBridge {
-  process?: Required<ProcessIdentity>
+  /**
+   * The bridge process, still starting: the VMM need not wait for it, since the guest's service
+   * reaches it seconds later, after the guest's boot. The launch awaits it before it ends.
+   */
+  process?: Promise<Required<ProcessIdentity>>
   vsockDaemon?: Required<ProcessIdentity>
   /** For the VMM: the guest's vsock device, when it has one. */
   vsock?: VmSpec['vsock']
@@ -124,9 +128,9 @@ export async function startInstanceBridge(request: InstanceBridgeRequest, undo: 
   })
   // A fresh launch starts with fresh bridge state: ports and registrations belong to one run of the service.
   await rm(files.state, { force: true })
-  const bridge = await startBridge(paths.state, paths.bridgeLog)
-  undo.push('bridge', () => stopBridge(bridge.identity))
-  const started: StartedBridge = { process: bridge.identity }
+  const bridge = startBridge(paths.state, paths.bridgeLog).then((started) => started.identity)
+  undo.pushStarting('bridge', bridge, stopBridge)
+  const started: StartedBridge = { process: bridge }
   const cid = vsockCid(lease.id)
   if (decision.transport === 'vhost-vsock') {
     await openVsockRoute(cid, vsockRouteTarget(paths))
@@ -147,8 +151,10 @@ export async function startInstanceBridge(request: InstanceBridgeRequest, undo: 
 export async function stopInstanceBridge(record: InstanceRecord, paths: InstancePaths): Promise<void> {
   const bridge = record.bridge
   if (bridge?.transport === 'vhost-vsock') await closeVsockRoute(vsockCid(record.net.id))
-  if (bridge?.vsockDaemon && (await isProcessAlive(bridge.vsockDaemon))) await stopDetachedVmm(bridge.vsockDaemon, 2_000)
-  if (bridge?.process && (await isProcessAlive(bridge.process))) await stopBridge(bridge.process)
+  const stopIfAlive = async (identity: Required<ProcessIdentity> | undefined, stop: (identity: Required<ProcessIdentity>) => Promise<void>): Promise<void> => {
+    if (identity && (await isProcessAlive(identity))) await stop(identity)
+  }
+  await Promise.all([stopIfAlive(bridge?.vsockDaemon, (daemon) => stopDetachedVmm(daemon, 2_000)), stopIfAlive(bridge?.process, stopBridge)])
   await Promise.all([rm(bridgeFiles(paths.state).socket, { force: true }), rm(paths.vsockDaemonSocket, { force: true })])
   await clearStaleVsockSockets(paths.vsock)
 }

@@ -170,7 +170,8 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
 
     await progress('bridge', `starting the manager bridge (${bridgeWay.transport}: ${bridgeWay.reason})`)
     const bridge = await startInstanceBridge({ name: spec.name, serviceId: String(spec.env.serviceId), testMode: spec.args.testMode === true, lease, paths, decision: bridgeWay }, undo)
-    record = await writeInstance({ ...record, bridge: { transport: bridgeWay.transport, ...(bridge.process ? { process: bridge.process } : {}), ...(bridge.vsockDaemon ? { vsockDaemon: bridge.vsockDaemon } : {}) } })
+    const bridgeRecord = { transport: bridgeWay.transport, ...(bridge.vsockDaemon ? { vsockDaemon: bridge.vsockDaemon } : {}) }
+    record = await writeInstance({ ...record, bridge: bridgeRecord })
 
     await progress('vmm', spec.vmm === 'qemu' ? `starting QEMU (accelerator ${spec.accel})` : 'starting cloud-hypervisor')
     // A VMM that failed to start can leave its control and console sockets behind.
@@ -186,8 +187,16 @@ async function launchLocked(input: LaunchSpec, options: LaunchOptions): Promise<
       socketPath: paths.socket, stdoutPath: paths.vmmStdout, stderrPath: paths.vmmStderr
     })
     undo.push('VMM', () => vm.kill())
+    // Started beside the VMM, which did not wait for it.
+    const bridgeProcess = await bridge.process?.catch((error: unknown) => {
+      step = 'bridge'
+      throw error
+    })
     const consoleHub = await startInstanceConsole(paths, undo)
-    record = await writeInstance({ ...record, process: vm.process.identity, console: { process: consoleHub }, docker: spec.docker, cidataDigest, cloudInitDone: cloudInitDone ? cidataDigest : undefined })
+    record = await writeInstance({
+      ...record, bridge: { ...bridgeRecord, ...(bridgeProcess ? { process: bridgeProcess } : {}) }, process: vm.process.identity, console: { process: consoleHub },
+      docker: spec.docker, cidataDigest, cloudInitDone: cloudInitDone ? cidataDigest : undefined
+    })
 
     const loopbackNote = forwards.length ? `; the guest reaches the host's loopback ports ${forwards.map((f) => f.port).join(', ')} at ${lease.hostAddress}` : ''
     await progress('rules', `forwarding ${lease.subnet} through ${egress}${loopbackNote}`)

@@ -44,13 +44,26 @@ export async function saveLaunch(name: string, saved: SavedLaunch): Promise<void
   await withFileLock(`${file}.lock`, () => writeJsonAtomic(file, fileOf(saved)))
 }
 
-/** Turns watching on or off; answers the saved launch as it now is. */
-export async function setWatch(name: string, watch: boolean): Promise<SavedLaunch> {
+/** Changes a saved launch under its lock; NO_SAVED_LAUNCH (before any lock file is made) when there is none. */
+async function updateSavedLaunch(name: string, change: (saved: SavedLaunch) => SavedLaunch): Promise<SavedLaunch> {
+  await requireSavedLaunch(name)
   const file = instancePaths(name).savedLaunch
   return withFileLock(`${file}.lock`, async () => {
-    const saved = await requireSavedLaunch(name)
-    const next = { ...saved, watch }
+    const next = change(await requireSavedLaunch(name))
     await writeJsonAtomic(file, fileOf(next))
     return next
   })
+}
+
+/**
+ * After a relaunch: the fingerprint of the files it launched, leaving the rest (a watch turned on
+ * or off while the relaunch ran stays as it was set).
+ */
+export async function recordLaunchedFiles(name: string, files: string): Promise<void> {
+  await updateSavedLaunch(name, (saved) => ({ ...saved, files }))
+}
+
+/** Turns watching on or off; answers the saved launch as it now is. */
+export function setWatch(name: string, watch: boolean): Promise<SavedLaunch> {
+  return updateSavedLaunch(name, (saved) => ({ ...saved, watch }))
 }

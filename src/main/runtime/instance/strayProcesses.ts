@@ -2,11 +2,11 @@ import { readdir, readFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { appDirs } from '../appDirs'
 import { isBridgeCommandLine } from '../bridge/bridgeProcess'
-import { isLockHeld } from '../state/fileLock'
 import { processStartTime } from '../state/processIdentity'
 import { VHOST_DEVICE_VSOCK } from '../vmm/qemu/vhostDeviceVsock'
 import { stopDetachedVmm } from '../vmm/vmmProcess'
-import { instancePaths, isInstanceName, readInstance } from './instanceRecord'
+import { isInstanceName } from './instanceRecord'
+import { isLaunchingOrRunning } from './launchingOrRunning'
 
 /**
  * Processes bpvm starts beside a VM (the VMM, the bridge, the vsock daemon), recognised by their
@@ -58,9 +58,7 @@ export async function stopStrayProcesses(live: ReadonlySet<string>): Promise<num
     const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0')
     const owner = instanceOfProcess(cmdline, instancesDir)
     if (owner === undefined || live.has(owner)) continue
-    if (await isLockHeld(instancePaths(owner).launchLock)) continue
-    const record = await readInstance(owner).catch(() => undefined)
-    if (record && record.phase !== 'stopped') continue
+    if (await isLaunchingOrRunning(owner)) continue
     const pid = Number(entry)
     const startTime = await processStartTime(pid)
     if (startTime === undefined) continue

@@ -12,6 +12,9 @@ import { stopInstanceBridge } from './instanceBridge'
 import { stopInstanceConsole } from './instanceConsole'
 import { releaseHostResources } from './releaseHostResources'
 
+// Often: a relaunch waits on it, and a look is a read of /proc.
+const POWER_OFF_POLL_MS = 20
+
 export interface TeardownOptions {
   /** Kill the VMM now instead of pressing the power button first. */
   force?: boolean
@@ -71,7 +74,7 @@ async function teardownLocked(record: InstanceRecord, options: TeardownOptions, 
     if (!options.force && (await vm.powerButton())) {
       graceMs = graceSettingMs
       const deadline = Date.now() + graceMs
-      while (Date.now() < deadline && (await isProcessAlive(identity))) await sleep(100)
+      while (Date.now() < deadline && (await isProcessAlive(identity))) await sleep(POWER_OFF_POLL_MS)
     }
     stopped = (await isProcessAlive(identity)) ? 'killed' : 'graceful'
     await vm.stop(2_000)

@@ -9,6 +9,22 @@ export class UndoStack {
     this.steps.push({ what, undo })
   }
 
+  /**
+   * A step still under way, undone once it has finished (nothing to undo when it failed): an
+   * unwind waits for it, so nothing it starts is left behind however the two race.
+   */
+  pushStarting<T>(what: string, starting: Promise<T>, undo: (value: T) => Promise<unknown>): void {
+    // Its failure is the caller's to report; here it only means there is nothing to undo.
+    starting.catch(() => undefined)
+    this.push(what, async () => {
+      const done = await starting.then(
+        (value) => ({ value }),
+        () => undefined
+      )
+      if (done) await undo(done.value)
+    })
+  }
+
   /** Runs every undo; returns the ones that failed, described. */
   async unwind(): Promise<string[]> {
     const failures: string[] = []

@@ -24,6 +24,14 @@ export interface VmmLaunch {
   readyTimeoutMs?: number
 }
 
+/**
+ * How long a process that lives beside a VM (its bridge, console hub, vsock daemon or listener)
+ * may take to get ready while it is alive. One that exits is seen at once, so this bounds only a
+ * live but slow start: with ten VMs booting under TCG on two CPUs, a Node helper took more than
+ * 15 s to answer on its socket, and failing the launch then gains the user nothing.
+ */
+export const HELPER_READY_TIMEOUT_MS = 60_000
+
 export interface VmmExit {
   code: number | null
   signal: NodeJS.Signals | null
@@ -145,14 +153,23 @@ export class VmmProcess {
  */
 export async function stopDetachedVmm(identity: Required<ProcessIdentity>, graceMs = 5_000): Promise<void> {
   if (!(await isProcessAlive(identity))) return
-  process.kill(identity.pid, 'SIGTERM')
+  signalIfThere(identity.pid, 'SIGTERM')
   const deadline = Date.now() + graceMs
   while (Date.now() < deadline) {
     if (!(await isProcessAlive(identity))) return
-    await sleep(50)
+    await sleep(20)
   }
-  if (await isProcessAlive(identity)) process.kill(identity.pid, 'SIGKILL')
+  if (await isProcessAlive(identity)) signalIfThere(identity.pid, 'SIGKILL')
   while (await isProcessAlive(identity)) await sleep(20)
+}
+
+/** A process that exits on its own between the look and the signal is what was wanted, not an error. */
+function signalIfThere(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error
+  }
 }
 
 /** Whether the process exits within `ms`; the timer is cancelled on exit so it holds nothing up. */

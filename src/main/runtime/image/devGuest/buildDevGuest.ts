@@ -8,10 +8,11 @@ import { downloadPackages } from './aptGet'
 import { resolveDevGuestPackagesMemo, type DevGuestPackages } from './debianPackages'
 import { buildDirName, discardBuild, readCachedBuild, removeLeftovers, syncPath } from './devGuestCache'
 import { devGuestCmdline, MODULE_ROOTS } from './devGuestLayout'
-import { BUILD_FORMAT, devGuestInputsHash, INITRAMFS_FILE, KERNEL_FILE, MANIFEST_FILE, RELAY_INITRAMFS_FILE, type DevGuestManifest } from './devGuestManifest'
+import { BUILD_FORMAT, devGuestInputsHash, INITRAMFS_FILE, KERNEL_FILES, MANIFEST_FILE, RELAY_INITRAMFS_FILE, type DevGuestManifest } from './devGuestManifest'
 import { extractPackage } from './dpkgDeb'
 import { initramfsEntries } from './initramfsLayout'
 import { readKernelTree } from './kernelTree'
+import { bootableKernel } from './pvhKernel'
 import { relayEntries, relayFiles } from './relayTree'
 import { writeNewcArchive } from './newcArchive'
 
@@ -28,6 +29,8 @@ export interface DevGuestBuild {
   initramfs: string
   /** The initramfs with the bridge relay in it. */
   relayInitramfs: string
+  /** The package's bzImage, when `kernel` is the vmlinux unpacked from it. */
+  bzImage?: string
   /** Kernel command line the init expects (serial console, grace period). */
   cmdline: string
   manifest: DevGuestManifest
@@ -55,6 +58,7 @@ export async function buildDevGuest(options: BuildDevGuestOptions = {}): Promise
     kernel: join(dir, manifest.files.kernel.name),
     initramfs: join(dir, manifest.files.initramfs.name),
     relayInitramfs: join(dir, manifest.files.relayInitramfs.name),
+    ...(manifest.files.bzImage ? { bzImage: join(dir, manifest.files.bzImage.name) } : {}),
     cmdline: manifest.cmdline,
     manifest,
     dir,
@@ -89,12 +93,12 @@ export async function buildDevGuest(options: BuildDevGuestOptions = {}): Promise
 type Progress = (phase: DevGuestPhase, message: string) => void
 
 async function buildInto(out: string, work: string, packages: DevGuestPackages, hash: string, progress: Progress): Promise<DevGuestManifest> {
-  const { kernel, busybox, relay } = packages
-  progress('download', `downloading ${kernel.name} ${kernel.version}, ${busybox.name} ${busybox.version} and ${relay.length} packages for the bridge relay`)
+  const { kernel: kernelPackage, busybox, relay } = packages
+  progress('download', `downloading ${kernelPackage.name} ${kernelPackage.version}, ${busybox.name} ${busybox.version} and ${relay.length} packages for the bridge relay`)
   const debs = join(work, 'debs')
   await mkdir(debs)
   // One .deb per package, in the order asked.
-  const [kernelDeb, busyboxDeb, ...relayDebs] = (await downloadPackages([kernel, busybox, ...relay], debs)) as [string, string, ...string[]]
+  const [kernelDeb, busyboxDeb, ...relayDebs] = (await downloadPackages([kernelPackage, busybox, ...relay], debs)) as [string, string, ...string[]]
   progress('unpack', 'unpacking the packages')
   const kernelRoot = join(work, 'kernel')
   const busyboxRoot = join(work, 'busybox')
@@ -108,10 +112,14 @@ async function buildInto(out: string, work: string, packages: DevGuestPackages, 
   const relayTree = await relayFiles(relayRoot)
 
   progress('initramfs', `writing the initramfs (${tree.modules.length} modules) and its copy with the bridge relay (socat and ${relayTree.libraries.length} libraries)`)
-  const kernelOut = join(out, KERNEL_FILE)
+  const kernel = await bootableKernel(tree.vmlinuz, work)
+  if (kernel.why) progress('initramfs', `booting the kernel through its own decompressor: ${kernel.why}`)
+  const kernelOut = join(out, KERNEL_FILES[kernel.entry])
   const initramfsOut = join(out, INITRAMFS_FILE)
   const relayInitramfsOut = join(out, RELAY_INITRAMFS_FILE)
-  await copyFile(tree.vmlinuz, kernelOut)
+  await copyFile(kernel.file, kernelOut)
+  const bzImageOut = kernel.entry === 'pvh' ? join(out, KERNEL_FILES.bzimage) : undefined
+  if (bzImageOut) await copyFile(tree.vmlinuz, bzImageOut)
   const base = await initramfsEntries({ busybox: join(busyboxRoot, 'bin/busybox'), modules: tree.modules })
   await writeNewcArchive(base, initramfsOut)
   // The relay's 10 MB stay uncompressed: inflating them costs a TCG boot about a second.
@@ -122,7 +130,7 @@ async function buildInto(out: string, work: string, packages: DevGuestPackages, 
     hash,
     builtAt: new Date().toISOString(),
     packages: {
-      kernel: { name: kernel.name, version: kernel.version },
+      kernel: { name: kernelPackage.name, version: kernelPackage.version },
       busybox: { name: busybox.name, version: busybox.version },
       relay: relay.map((p) => ({ name: p.name, version: p.version }))
     },
@@ -130,10 +138,16 @@ async function buildInto(out: string, work: string, packages: DevGuestPackages, 
     moduleRoots: [...MODULE_ROOTS],
     modules: tree.modules.map((m) => m.name),
     cmdline: devGuestCmdline(),
-    files: { kernel: await fileRecord(kernelOut), initramfs: await fileRecord(initramfsOut), relayInitramfs: await fileRecord(relayInitramfsOut) }
+    kernelEntry: { entry: kernel.entry, ...(kernel.why ? { why: kernel.why } : {}) },
+    files: {
+      kernel: await fileRecord(kernelOut),
+      initramfs: await fileRecord(initramfsOut),
+      relayInitramfs: await fileRecord(relayInitramfsOut),
+      ...(bzImageOut ? { bzImage: await fileRecord(bzImageOut) } : {})
+    }
   }
   await writeFile(join(out, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' })
-  for (const file of [kernelOut, initramfsOut, relayInitramfsOut, join(out, MANIFEST_FILE), out]) await syncPath(file)
+  for (const file of [kernelOut, ...(bzImageOut ? [bzImageOut] : []), initramfsOut, relayInitramfsOut, join(out, MANIFEST_FILE), out]) await syncPath(file)
   return manifest
 }
 

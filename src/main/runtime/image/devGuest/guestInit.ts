@@ -63,7 +63,8 @@ fail() {
   say "error: $*"
   exec /bin/sh ${q(layout.GUEST_POWER_OFF)}
 }
-# Devices appear shortly after their driver loads: try "$@" for up to 5 s.
+# Devices appear shortly after their driver loads: try "$@" for up to 5 s, every 100 ms
+# (every 20 ms made no difference that could be measured under TCG).
 retry() {
   tries=0
   until "$@"; do

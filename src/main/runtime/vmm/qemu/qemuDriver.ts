@@ -11,6 +11,8 @@ import { attachQemu } from './qemuAttached'
 import { QemuVm, type QemuLaunchReport } from './qemuVm'
 import { QmpClient } from './qmpClient'
 
+const DEFAULT_SETUP_TIMEOUT_MS = 30_000
+
 export interface QemuDriverOptions {
   /** Default `qemu-system-x86_64`. */
   program?: string
@@ -23,8 +25,12 @@ export interface QemuDriverOptions {
   diskCache?: QemuArgOptions['diskCache']
   /** How long the serial log may stay empty after the spawn before GUEST_SILENT; default 30 s. */
   silentGuestMs?: number
-  /** How long QEMU may take to answer on QMP after the spawn; default 10 s. */
-  readyTimeoutMs?: number
+  /**
+   * How long QEMU may take to greet on QMP after the spawn, and then to answer each command of
+   * the session's set-up; default 30 s. A QEMU starting beside many others on a busy host can
+   * take seconds to load its kernel and realize its devices; one that dies is seen at once.
+   */
+  setupTimeoutMs?: number
   /** How long `shutdown()` waits for QEMU to exit after `quit` before killing it; default 10 s. */
   quitGraceMs?: number
   /** Receives each launch note (the accelerator chosen, a missing vsock device) as it is made. */
@@ -62,6 +68,7 @@ async function launch(options: QemuDriverOptions, spec: VmSpec, files: VmmFiles)
 
   // Filled by the readiness probe: the greeting it read opens the session the VM is driven over.
   const ready: { qmp?: QmpClient } = {}
+  const setupTimeoutMs = options.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS
   const program = options.program ?? 'qemu-system-x86_64'
   const launchedAt = Date.now()
   const vmm = await VmmProcess.start({
@@ -74,15 +81,15 @@ async function launch(options: QemuDriverOptions, spec: VmSpec, files: VmmFiles)
       ready.qmp = await QmpClient.connect(files.socketPath, 1_000)
       return true
     },
-    readyTimeoutMs: options.readyTimeoutMs ?? 10_000
+    readyTimeoutMs: setupTimeoutMs
   })
   const stopWatch = new AbortController()
   try {
     const qmp = ready.qmp
     if (!qmp) throw new BpvmError('QMP_CONNECT_FAILED', `${spec.name}: QEMU was ready but no QMP session was kept`)
-    await qmp.capabilities()
+    await qmp.capabilities(setupTimeoutMs)
     const report: QemuLaunchReport = { accel, launchedAt, vsockAttached, notes }
-    if (spec.serial.mode === 'pty') report.serialPty = await serialPty(qmp)
+    if (spec.serial.mode === 'pty') report.serialPty = await serialPty(qmp, setupTimeoutMs)
     const boot =
       spec.serial.mode === 'file'
         ? watchBoot(spec.serial.path, { accel: accel.accel, launchedAt, silentAfterMs: options.silentGuestMs ?? 30_000, signal: stopWatch.signal })
@@ -117,8 +124,8 @@ async function explain(error: unknown, vmm: VmmProcess, program: string, stderrP
 }
 
 /** The PTY QEMU opened for the serial console, from `query-chardev` (`pty:/dev/pts/N`). */
-async function serialPty(qmp: QmpClient): Promise<string> {
-  const answer = await qmp.execute('query-chardev')
+async function serialPty(qmp: QmpClient, timeoutMs: number): Promise<string> {
+  const answer = await qmp.execute('query-chardev', undefined, timeoutMs)
   const chardevs = Array.isArray(answer) ? (answer as Array<{ label?: unknown; filename?: unknown }>) : []
   const serial = chardevs.find((c) => c.label === SERIAL_CHARDEV_ID)
   if (typeof serial?.filename !== 'string' || !serial.filename.startsWith('pty:')) {

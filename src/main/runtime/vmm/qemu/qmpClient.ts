@@ -73,8 +73,8 @@ export class QmpClient {
   }
 
   /** Leaves capabilities negotiation mode; QEMU accepts no other command before it. */
-  async capabilities(): Promise<void> {
-    await this.execute('qmp_capabilities')
+  async capabilities(timeoutMs?: number): Promise<void> {
+    await this.execute('qmp_capabilities', undefined, timeoutMs)
   }
 
   async queryStatus(timeoutMs?: number): Promise<QmpStatus> {

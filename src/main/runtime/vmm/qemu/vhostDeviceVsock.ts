@@ -1,6 +1,6 @@
 import { lstat } from 'node:fs/promises'
 import { findProgram, versionLine } from '../../host/programProbe'
-import { VmmProcess } from '../vmmProcess'
+import { HELPER_READY_TIMEOUT_MS, VmmProcess } from '../vmmProcess'
 
 /** rust-vmm's vhost-user vsock daemon: a VM's vsock device without the host's vhost_vsock module. */
 export const VHOST_DEVICE_VSOCK = 'vhost-device-vsock'
@@ -37,6 +37,6 @@ export function startVsockDaemon(request: VsockDaemonRequest): Promise<VmmProces
     stderrPath: request.logPath,
     socketPath: request.socket,
     isReady: async () => (await lstat(request.socket).catch(() => undefined))?.isSocket() === true,
-    readyTimeoutMs: 5_000
+    readyTimeoutMs: HELPER_READY_TIMEOUT_MS
   })
 }
