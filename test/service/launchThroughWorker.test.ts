@@ -27,8 +27,11 @@ describeAsRoot('launch through the runtime worker (QEMU, TCG, dev guest, in a ne
       await Promise.all(backends.splice(0).map((backend) => backend.close()))
     })
 
-    /** A supervised worker running inside `ns`, with a handle on each child it started. */
-    function workerIn(ns: string) {
+    /**
+     * A supervised worker running inside `ns`, with a handle on each child it started; once it is
+     * ready (a loaded host may take longer than a call's wait to load a worker from source).
+     */
+    async function workerIn(ns: string) {
       const spawnInNs = nodeWorkerSpawner({ wrapper: ['ip', 'netns', 'exec', ns], env: { BPVM_HOME: home } })
       const children: WorkerChild[] = []
       const backend = createBackendProcess(() => children[children.push(spawnInNs()) - 1]!, { restartDelayMs: 100 })
@@ -38,12 +41,14 @@ describeAsRoot('launch through the runtime worker (QEMU, TCG, dev guest, in a ne
         if (!result.ok) throw new Error(`${channel}: ${result.error.code} ${result.error.message}`)
         return result.value as T
       }
-      return { backend, children, events: recordEvents(backend), value }
+      const events = recordEvents(backend)
+      await events.waitFor('backend:status', (status) => status.state === 'ready', 120_000)
+      return { backend, children, events, value }
     }
 
     it('launches as a task, shows it Running, survives a worker crash, streams its log and tears it down leaving nothing', async () => {
       const { ns, work } = await host(SERVICE)
-      const { children, events, value } = workerIn(ns)
+      const { children, events, value } = await workerIn(ns)
 
       const task = await value<TaskInfo>('instances:launch', launchRequest(work, 'svc'))
       expect(task).toMatchObject({ kind: 'launch', target: 'svc', title: 'Launch svc', state: 'running' })
@@ -58,7 +63,7 @@ describeAsRoot('launch through the runtime worker (QEMU, TCG, dev guest, in a ne
       // The worker dies; the VM does not. The new worker finds it running.
       const record = JSON.parse(await readFile(join(home, 'state', 'instances', 'svc', 'instance.json'), 'utf8'))
       children[0]!.kill()
-      await events.waitFor('backend:status', (s) => s.state === 'ready' && s.restarts === 1, 30_000)
+      await events.waitFor('backend:status', (s) => s.state === 'ready' && s.restarts === 1, 120_000)
       expect(await isProcessAlive(record.process)).toBe(true)
       expect(await value<InstanceSummary>('instances:get', { name: 'svc' })).toMatchObject({ status: 'Running' })
 
@@ -74,7 +79,7 @@ describeAsRoot('launch through the runtime worker (QEMU, TCG, dev guest, in a ne
 
     it('notices a VMM that died within seconds and gives its network back, with no call made', async () => {
       const { ns, work } = await host(SERVICE)
-      const { events, value } = workerIn(ns)
+      const { events, value } = await workerIn(ns)
       const task = await value<TaskInfo>('instances:launch', launchRequest(work, 'dies'))
       expect(await events.waitFor('tasks:progress', (t) => t.id === task.id && t.state !== 'running', 120_000)).toMatchObject({ state: 'succeeded' })
       await events.waitFor('instances:changed', (list) => list.some((i) => i.name === 'dies' && i.status === 'Running'), 90_000)
@@ -90,7 +95,7 @@ describeAsRoot('launch through the runtime worker (QEMU, TCG, dev guest, in a ne
 
     it('undoes a launch cancelled half-way', async () => {
       const { ns, work } = await host(SERVICE)
-      const { events, value } = workerIn(ns)
+      const { events, value } = await workerIn(ns)
       const task = await value<TaskInfo>('instances:launch', launchRequest(work, 'halfway'))
       // The lease and the record exist by now; the TAP is next.
       await events.waitFor('tasks:progress', (t) => t.id === task.id && t.step === 'disks', 60_000)

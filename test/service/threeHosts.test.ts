@@ -6,6 +6,7 @@ import { execa } from 'execa'
 import { afterEach, expect, it, vi } from 'vitest'
 import type { ErrorInfo, Result } from '../../src/shared/result'
 import type { TaskInfo } from '../../src/shared/api/tasks'
+import type { BackendStatus } from '../../src/shared/api/events'
 import { BpvmError, toErrorInfo } from '../../src/shared/errors'
 import { LAUNCH_OPTION_OF, namingTheOption } from '../../src/main/cli/optionNames'
 
@@ -25,7 +26,9 @@ import { useTempDirs } from '../support/tempDirs'
 /**
  * A WebSocket client run inside the namespace (where `bpvm serve` listens on its own loopback):
  * offers the token as the page does, sends each line of its stdin as a frame and prints each
- * reply as a line; "ready" once the socket is open.
+ * reply as a line; "ready" once the socket is open and the server's runtime worker is ready (as
+ * the page learns it: the status a new socket hears first, or its next change). A loaded host
+ * may take longer than a call's wait to load a worker from source.
  */
 const SOCKET_CLIENT = `
 const { WebSocket } = require('ws')
@@ -33,13 +36,16 @@ const readline = require('node:readline')
 const [url, token] = [process.argv[1], process.argv[2]]
 const origin = new URL(url).origin
 const socket = new WebSocket(origin.replace('http', 'ws') + '/api', ['bpvm', 'bpvm-token.' + token], { origin })
-socket.on('open', () => {
-  readline.createInterface({ input: process.stdin }).on('line', (line) => socket.send(line)).on('close', () => socket.close())
-  process.stdout.write('ready\\n')
-})
+let started = false
 socket.on('message', (data) => {
   const frame = JSON.parse(String(data))
   if (frame.id !== undefined) process.stdout.write(JSON.stringify(frame) + '\\n')
+  if (frame.event !== 'backend:status' || started) return
+  if (frame.payload.state === 'failed') { console.error(frame.payload.message); process.exit(1) }
+  if (frame.payload.state !== 'ready') return
+  started = true
+  readline.createInterface({ input: process.stdin }).on('line', (line) => socket.send(line)).on('close', () => socket.close())
+  process.stdout.write('ready\\n')
 })
 socket.on('error', (error) => { console.error(error.message); process.exit(1) })
 `
@@ -129,6 +135,17 @@ describeAsRoot('one service behind three hosts (in a network namespace)', () => 
   async function throughIpc(ns: string, home: string, inputs: Awaited<ReturnType<typeof launchInputs>>): Promise<Answers> {
     const backend: ApiBackend = createBackendProcess(nodeWorkerSpawner({ wrapper: ['ip', 'netns', 'exec', ns], env: { BPVM_HOME: home } }))
     stops.push(() => backend.close())
+    // As the app's window does, it waits for the worker's status (a new listener hears it at once):
+    // a loaded host may take longer than a call's wait to load a worker from source.
+    await new Promise<void>((resolve, reject) => {
+      const stop = backend.onEvent((event, payload) => {
+        const status = payload as BackendStatus
+        if (event !== 'backend:status' || (status.state !== 'ready' && status.state !== 'failed')) return
+        queueMicrotask(() => stop())
+        if (status.state === 'ready') resolve()
+        else reject(new Error(`the runtime worker failed: ${status.message}`))
+      })
+    })
     const handlers = new Map<string, (event: unknown, request: unknown) => Promise<Result<unknown>>>()
     registerApiHandlers({ handle: (channel, fn) => void handlers.set(channel, fn as never) }, backend, {
       shell: { choosePath: async () => null, openPath: async () => '', version: '0', logFolderOf: async () => ({ folder: '', stateDir: '' }) },
