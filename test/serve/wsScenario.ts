@@ -45,6 +45,9 @@ async function scenario(url: string, name: string, binary: string, keystore: str
     return result.value
   }
 
+  // As the page does, it waits for the runtime worker's status: a loaded host may take longer than
+  // a call's wait to load a worker from source.
+  await next((f) => f.event === 'backend:status' && f.payload?.state === 'ready', 120_000)
   const task = (await call('instances:launch', {
     name,
     binary,
