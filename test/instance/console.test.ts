@@ -14,7 +14,7 @@ while :; do sleep 1; done
 /** Types into a viewer, waits for the answer on its screen, then leaves with Ctrl-]. */
 async function typeThenLeave(viewer: ConsoleOnPty, keys: string, answer: string): Promise<void> {
   viewer.keys(keys)
-  await vi.waitFor(() => expect(viewer.output()).toContain(answer), { timeout: 30_000, interval: 200 })
+  await vi.waitFor(() => expect(viewer.output()).toContain(answer), { timeout: 90_000, interval: 200 })
   viewer.keys('\u001d')
   await viewer.done
 }
@@ -27,26 +27,26 @@ describeAsRoot('the interactive console (QEMU, TCG, dev guest, in a network name
       const { work, cli } = await host(SERVICE)
       expect(envelope(await cli(launchArgs(work, 'shell')))).toMatchObject({ ok: true })
       await waitForStatus(cli, 'shell', 'Running', 60_000)
-      expect(await waitForGuestLog('shell', 'svc: started', 30_000)).toContain('svc: started')
+      expect(await waitForGuestLog('shell', 'svc: started', 90_000)).toContain('svc: started')
 
       const first = consoleOnPty(home, 'shell')
-      await vi.waitFor(() => expect(first.output()).toContain("attached to shell's console; Ctrl-] leaves it"), { timeout: 30_000 })
+      await vi.waitFor(() => expect(first.output()).toContain("attached to shell's console; Ctrl-] leaves it"), { timeout: 90_000 })
       first.keys('\r')
       first.keys('echo marker-$((40000 + 1234))\r')
-      await vi.waitFor(() => expect(first.output()).toContain('marker-41234'), { timeout: 30_000, interval: 200 })
+      await vi.waitFor(() => expect(first.output()).toContain('marker-41234'), { timeout: 90_000, interval: 200 })
       expect(first.output()).toContain('echo marker-$((40000 + 1234))')
 
       // The window grows: the guest's shell is told the new size.
       first.resize(31, 101)
       await new Promise((r) => setTimeout(r, 500))
       first.keys('stty size\r')
-      await vi.waitFor(() => expect(first.output()).toContain('31 101'), { timeout: 30_000, interval: 200 })
+      await vi.waitFor(() => expect(first.output()).toContain('31 101'), { timeout: 90_000, interval: 200 })
 
       // A second viewer sees the same screen, and what either types.
       const second = consoleOnPty(home, 'shell')
-      await vi.waitFor(() => expect(second.output()).toContain('marker-41234'), { timeout: 30_000 })
+      await vi.waitFor(() => expect(second.output()).toContain('marker-41234'), { timeout: 90_000 })
       second.keys('echo from-second-$((6 * 7))\r')
-      await vi.waitFor(() => expect(first.output()).toContain('from-second-42'), { timeout: 30_000, interval: 200 })
+      await vi.waitFor(() => expect(first.output()).toContain('from-second-42'), { timeout: 90_000, interval: 200 })
 
       // Ctrl-] leaves; the VM keeps running, and attaching again finds the shell as it was.
       first.keys('\u001d')
@@ -56,7 +56,7 @@ describeAsRoot('the interactive console (QEMU, TCG, dev guest, in a network name
       await second.done
       expect((await waitForStatus(cli, 'shell', 'Running', 5_000)).status).toBe('Running')
       const again = consoleOnPty(home, 'shell')
-      await vi.waitFor(() => expect(again.output()).toContain('from-second-42'), { timeout: 30_000 })
+      await vi.waitFor(() => expect(again.output()).toContain('from-second-42'), { timeout: 90_000 })
       await typeThenLeave(again, 'echo again-$((2 + 3))\r', 'again-5')
 
       // A killed hub is started again by the next reconcile; the guest's shell is still there.
@@ -66,7 +66,7 @@ describeAsRoot('the interactive console (QEMU, TCG, dev guest, in a network name
       expect((await cli(['reconcile'])).stdout).toContain('started the dead console hubs of shell again')
       expect(JSON.parse(await readFile(recordFile, 'utf8')).console.process.pid).not.toBe(hub.pid)
       const restarted = consoleOnPty(home, 'shell')
-      await vi.waitFor(() => expect(restarted.output()).toContain("attached to shell's console"), { timeout: 30_000 })
+      await vi.waitFor(() => expect(restarted.output()).toContain("attached to shell's console"), { timeout: 90_000 })
       await typeThenLeave(restarted, 'echo hub-$((3 * 5))\r', 'hub-15')
       expect(await readFile(join(instanceDir('shell'), 'logs', 'launch.log'), 'utf8')).toMatch(/reconcile: the console hub \(pid \d+\) had died while the VM runs; started again as pid \d+/)
 
@@ -80,6 +80,6 @@ describeAsRoot('the interactive console (QEMU, TCG, dev guest, in a network name
       const gone = consoleOnPty(home, 'shell')
       expect((await gone.done).exitCode).toBe(1)
       expect(gone.output()).toMatch(/CONSOLE_UNAVAILABLE|has no console to attach to/)
-    })
+    }, 600_000)
   })
 })

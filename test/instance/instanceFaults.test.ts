@@ -73,7 +73,7 @@ describeAsRoot('instance faults through the CLI (QEMU, TCG, dev guest, in a netw
       expect(envelope(await cli(['down', 'again', '--json', '--timeout', '30']))).toMatchObject({ ok: true, value: { name: 'again', stopped: 'graceful' } })
       await expectNothingLeft(ns, 'again')
       expect((await listRows(cli)).find((r) => r.name === 'again')).toMatchObject({ status: 'Finished' })
-    })
+    }, 300_000)
 
     it('two launches of one name at once: one boots it, the other is refused with nothing of it made', async () => {
       const { ns, work, cli } = await host(SERVICE)
@@ -98,7 +98,7 @@ describeAsRoot('instance faults through the CLI (QEMU, TCG, dev guest, in a netw
       const deadline = Date.now() + 60_000
       // Interrupted once the disks are being built: the lease and the record exist by then.
       while (!(await readFile(launchLog, 'utf8').catch(() => '')).includes(' disks: ') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-      launching.kill('SIGINT')
+      launching.kill(signal)
       const ended = await launching
       expect(ended.exitCode).toBe(1)
       expect(String(ended.stderr)).toContain('bpvm: cancelling the launch')

@@ -21,14 +21,14 @@ describeAsRoot('relaunch, and relaunch on change (QEMU, TCG, dev guest, in a net
       const { ns, work, cli } = await host(service('v1'))
       expect(envelope(await cli(launchArgs(work, 'again')))).toMatchObject({ ok: true })
       await waitForStatus(cli, 'again', 'Running', 60_000)
-      expect(await waitForGuestLog('again', 'svc v1: started', 30_000)).toContain('svc v1: started')
+      expect(await waitForGuestLog('again', 'svc v1: started', 90_000)).toContain('svc v1: started')
       const before = JSON.parse(await readFile(join(instanceDir('again'), 'instance.json'), 'utf8'))
 
       await writeFile(join(work, 'service.sh'), service('v2'))
       const relaunched = await cli(['relaunch', 'again', '--timeout', '20', '--json'])
       expect(envelope(relaunched)).toMatchObject({ ok: true, value: { kind: 'relaunch', title: 'Relaunch again', state: 'succeeded', step: 'running' } })
       await waitForStatus(cli, 'again', 'Running', 60_000)
-      const log = await waitForGuestLog('again', 'svc v2: disk from v1', 30_000)
+      const log = await waitForGuestLog('again', 'svc v2: disk from v1', 90_000)
       expect(log).toContain('svc v2: disk from v1')
       // The first boot's log is kept beside the new one; the record is the same instance, a new VMM.
       expect(await readFile(join(instanceDir('again'), 'logs', 'guest.log.1'), 'utf8')).toContain('svc v1: started')
@@ -46,7 +46,7 @@ describeAsRoot('relaunch, and relaunch on change (QEMU, TCG, dev guest, in a net
       expect(envelope(await cli(['down', 'again', '--force', '--json']))).toMatchObject({ ok: true })
       await expectNothingLeft(ns, 'again')
       expect(envelope(await cli(['relaunch', 'nobody', '--json']))).toMatchObject({ ok: false, error: { code: 'INSTANCE_NOT_FOUND' } })
-    })
+    }, 300_000)
 
     it('bpvm launch --watch relaunches on a rewrite, prints the new boot, and Ctrl-C stops watching with the VM left running', async () => {
       const { ns, work, cli } = await host(service('v1'))
@@ -55,13 +55,13 @@ describeAsRoot('relaunch, and relaunch on change (QEMU, TCG, dev guest, in a net
       const watching = execa('ip', ['netns', 'exec', ns, node, ...nodeArgs], { env: { BPVM_HOME: home }, reject: false, cwd: process.cwd(), all: true })
       let output = ''
       watching.all?.on('data', (chunk: Buffer) => (output += chunk.toString()))
-      await vi.waitFor(() => expect(output).toContain('svc v1: started'), { timeout: 60_000, interval: 200 })
+      await vi.waitFor(() => expect(output).toContain('svc v1: started'), { timeout: 120_000, interval: 200 })
       expect(output).toContain("bpvm: watching watched's binary and keystore")
       const saved = JSON.parse(await readFile(join(instanceDir('watched'), 'launch.json'), 'utf8'))
       expect(saved).toMatchObject({ version: 1, watch: true, request: { name: 'watched', watch: true } })
 
       await writeFile(join(work, 'service.sh'), service('v2'))
-      await vi.waitFor(() => expect(output).toContain('svc v2: disk from v1'), { timeout: 60_000, interval: 200 })
+      await vi.waitFor(() => expect(output).toContain('svc v2: disk from v1'), { timeout: 120_000, interval: 200 })
       expect(output).toMatch(/bpvm: \[stop\] stopping watched/)
       expect(output).toContain('bpvm: ── watched booted again: its guest log starts over ──')
       expect(output).toMatch(/bpvm: relaunched watched in \d+\.\d s; still watching/)
@@ -75,6 +75,6 @@ describeAsRoot('relaunch, and relaunch on change (QEMU, TCG, dev guest, in a net
       const down = envelope(await cli(['down', 'watched', '--force', '--json']))
       expect(down.error).toBeUndefined()
       await expectNothingLeft(ns, 'watched')
-    })
+    }, 300_000)
   })
 })

@@ -14,8 +14,14 @@ import { useTempDirs } from './tempDirs'
 
 /**
  * Runs `bpvm <args>` in the test's namespace; `within` is a command put between the two, e.g.
- * `unshare -m …`; `timeoutMs` as for runCli.
+ * `unshare -m …`; `timeoutMs` as for runCli, by default `VM_CLI_TIMEOUT_MS`.
  */
+/**
+ * How long a command that boots or stops VMs may take before the runner stops it: a launch takes
+ * seconds here, but several minutes' worth on a host loaded with other tests' TCG guests.
+ */
+export const VM_CLI_TIMEOUT_MS = 180_000
+
 export type Cli = (args: readonly string[], within?: readonly string[], timeoutMs?: number) => Promise<CliRun>
 
 export interface LifecycleHost {
@@ -67,7 +73,7 @@ export function useLifecycleHost(label: string) {
     await mkdir(join(work, 'keystore', 'sr25519'), { recursive: true })
     await writeFile(join(work, 'keystore', 'sr25519', 'key-1'), 'secret')
     await writeFile(join(work, 'service.sh'), service, { mode: 0o755 })
-    const cli: Cli = (args, within = [], timeoutMs) => runCli(args, { prefix: ['ip', 'netns', 'exec', ns, ...within], env: { BPVM_HOME: home }, ...(timeoutMs === undefined ? {} : { timeoutMs }) })
+    const cli: Cli = (args, within = [], timeoutMs = VM_CLI_TIMEOUT_MS) => runCli(args, { prefix: ['ip', 'netns', 'exec', ns, ...within], env: { BPVM_HOME: home }, timeoutMs })
     clis.push(cli)
     return { ns, work, cli }
   }
